@@ -1,0 +1,208 @@
+/* The common base: status codes, money, clock, RNG, logging. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "tessera/clock.h"
+#include "tessera/log.h"
+#include "tessera/money.h"
+#include "tessera/rng.h"
+#include "tessera/status.h"
+#include "tsr_test.h"
+
+START_TEST(status_names_and_sentences_are_unique_and_round_trip)
+{
+    for (int i = 0; i < TSR_STATUS_COUNT_; i++) {
+        tsr_status back;
+        ck_assert_int_eq(tsr_status_from_name(tsr_status_name((tsr_status)i), &back), TSR_OK);
+        ck_assert_int_eq(back, i);
+        ck_assert_ptr_nonnull(tsr_status_str((tsr_status)i));
+        ck_assert_int_gt((int)strlen(tsr_status_str((tsr_status)i)), 1);
+    }
+    tsr_status x;
+    ck_assert_int_eq(tsr_status_from_name("TSR_ERR_NO_SUCH_THING", &x), TSR_ERR_NOT_FOUND);
+    ck_assert_str_eq(tsr_status_name(TSR_OK), "TSR_OK");
+    ck_assert_str_eq(tsr_status_str((tsr_status)9999), tsr_status_str(TSR_ERR_INTERNAL));
+}
+END_TEST
+
+START_TEST(status_classes_map_to_coap_and_exit_codes)
+{
+    ck_assert_int_eq(tsr_status_exit_code(TSR_OK), 0);
+    ck_assert_int_eq(tsr_status_exit_code(TSR_ERR_CONFIG_RANGE), EX_CONFIG);
+    ck_assert_int_eq(tsr_status_exit_code(TSR_ERR_SIGNATURE), EX_NOPERM);
+    ck_assert_int_eq(tsr_status_exit_code(TSR_ERR_IO), EX_IOERR);
+    ck_assert_int_eq(tsr_status_coap_code(TSR_ERR_PROTO), 400);
+    ck_assert_int_eq(tsr_status_coap_code(TSR_ERR_SIGNATURE), 403);
+    ck_assert_int_eq(tsr_status_coap_code(TSR_ERR_NOT_FOUND), 404);
+    ck_assert_int_eq(tsr_status_coap_code(TSR_ERR_EXISTS), 409);
+    ck_assert_int_eq(tsr_status_coap_code(TSR_ERR_TOO_LARGE), 413);
+    ck_assert_int_eq(tsr_status_coap_code(TSR_ERR_BUSY), 503);
+}
+END_TEST
+
+START_TEST(money_arithmetic_checks_overflow)
+{
+    tsr_cents r;
+    ck_assert_int_eq(tsr_money_add(150, 250, &r), TSR_OK);
+    ck_assert_int_eq(r, 400);
+    ck_assert_int_eq(tsr_money_sub(100, 250, &r), TSR_OK);
+    ck_assert_int_eq(r, -150);
+    ck_assert_int_eq(tsr_money_add(TSR_MONEY_MAX, 1, &r), TSR_ERR_OVERFLOW);
+    ck_assert_int_eq(tsr_money_sub(-TSR_MONEY_MAX, 1, &r), TSR_ERR_OVERFLOW);
+    ck_assert_int_eq(tsr_money_mul(INT64_MAX, 2, &r), TSR_ERR_OVERFLOW);
+    ck_assert_int_eq(tsr_money_mul(INT64_MIN, -1, &r), TSR_ERR_OVERFLOW);
+    ck_assert_int_eq(tsr_money_mul(200, 3, &r), TSR_OK);
+    ck_assert_int_eq(r, 600);
+    ck_assert_int_eq(tsr_money_muldiv(1001, 1, 3, &r), TSR_OK);
+    ck_assert_int_eq(r, 333);
+    ck_assert_int_eq(tsr_money_muldiv(TSR_MONEY_MAX, TSR_MONEY_MAX, TSR_MONEY_MAX, &r), TSR_OK);
+    ck_assert_int_eq(r, TSR_MONEY_MAX);
+    ck_assert_int_eq(tsr_money_muldiv(1, 1, 0, &r), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_money_muldiv(-1, 1, 2, &r), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_money_muldiv(TSR_MONEY_MAX, 2, 1, &r), TSR_ERR_OVERFLOW);
+}
+END_TEST
+
+START_TEST(money_formats_and_parses)
+{
+    char buf[TSR_MONEY_STR_MAX];
+    ck_assert_str_eq(tsr_money_format(123456, buf, sizeof buf), "1234.56");
+    ck_assert_str_eq(tsr_money_format(-5, buf, sizeof buf), "-0.05");
+    ck_assert_str_eq(tsr_money_format(0, buf, sizeof buf), "0.00");
+    ck_assert_str_eq(tsr_money_format(INT64_MIN, buf, sizeof buf), "-92233720368547758.08");
+    tsr_cents c;
+    ck_assert_int_eq(tsr_money_parse("12.34", &c), TSR_OK);
+    ck_assert_int_eq(c, 1234);
+    ck_assert_int_eq(tsr_money_parse("12.5", &c), TSR_OK);
+    ck_assert_int_eq(c, 1250);
+    ck_assert_int_eq(tsr_money_parse("-7", &c), TSR_OK);
+    ck_assert_int_eq(c, -700);
+    const char *bad[] = {"", "-", "1.", ".5", "1.234", "1e3", " 1", "1 ", "abc", "1.2.3", NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(tsr_money_parse(bad[i], &c) == TSR_ERR_MONEY_FORMAT, "accepted '%s'", bad[i]);
+    ck_assert_int_eq(tsr_money_parse("99999999999999999999", &c), TSR_ERR_OVERFLOW);
+}
+END_TEST
+
+START_TEST(test_clock_is_settable_and_checked_against_budget)
+{
+    tsr_clock *c;
+    ck_assert_int_eq(tsr_clock_test_create(&c, 1000), TSR_OK);
+    ck_assert(tsr_clock_is_test(c));
+    ck_assert_int_eq(tsr_clock_now_ns(c), 1000);
+    ck_assert_int_eq(tsr_clock_test_advance(c, 500), TSR_OK);
+    ck_assert_int_eq(tsr_clock_now_ns(c), 1500);
+    ck_assert_int_eq(tsr_clock_test_advance(c, -1), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_clock_test_set(c, 42), TSR_OK);
+    tsr_clock_reading r = tsr_clock_read(c);
+    ck_assert_int_eq(r.now_ns, 42);
+    ck_assert_int_eq(tsr_clock_check(&r, 0), TSR_OK);
+    ck_assert_int_eq(tsr_clock_test_set_error(c, 300 * TSR_NS_PER_MS, true), TSR_OK);
+    r = tsr_clock_read(c);
+    ck_assert_int_eq(tsr_clock_check(&r, 250 * TSR_NS_PER_MS), TSR_ERR_CLOCK_BOUND);
+    ck_assert_int_eq(tsr_clock_check(&r, 300 * TSR_NS_PER_MS), TSR_OK);
+    ck_assert_int_eq(tsr_clock_test_set_error(c, 0, false), TSR_OK);
+    r = tsr_clock_read(c);
+    ck_assert_int_eq(tsr_clock_check(&r, TSR_NS_PER_S), TSR_ERR_CLOCK_UNSYNCED);
+    ck_assert_int_eq(tsr_clock_test_set_error(c, -1, true), TSR_ERR_ARG);
+    tsr_clock_destroy(c);
+}
+END_TEST
+
+START_TEST(real_clock_reads_time_and_refuses_test_setters)
+{
+    tsr_clock *c;
+    ck_assert_int_eq(tsr_clock_real_create(&c), TSR_OK);
+    tsr_clock_reading r = tsr_clock_read(c);
+    ck_assert_int_gt(r.now_ns, INT64_C(1700000000) * TSR_NS_PER_S);
+    ck_assert_int_ge(r.error_bound_ns, 0);
+    ck_assert_int_eq(tsr_clock_test_set(c, 1), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_clock_test_advance(c, 1), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_clock_test_set_error(c, 1, true), TSR_ERR_ARG);
+    int64_t m1 = tsr_clock_mono_ns(c), m2 = tsr_clock_mono_ns(c);
+    ck_assert_int_ge(m2, m1);
+    tsr_clock_destroy(c);
+    tsr_clock_destroy(NULL);
+}
+END_TEST
+
+START_TEST(seeded_rng_replays_and_is_refused_where_real_is_required)
+{
+    tsr_rng *a, *b, *real;
+    ck_assert_int_eq(tsr_rng_seeded_create(&a, 7), TSR_OK);
+    ck_assert_int_eq(tsr_rng_seeded_create(&b, 7), TSR_OK);
+    ck_assert_int_eq(tsr_rng_real_create(&real), TSR_OK);
+    uint8_t x[64], y[64];
+    tsr_rng_bytes(a, x, sizeof x);
+    tsr_rng_bytes(b, y, sizeof y);
+    ck_assert_mem_eq(x, y, sizeof x);
+    tsr_rng_bytes(a, x, sizeof x);
+    ck_assert(memcmp(x, y, sizeof x) != 0);
+    ck_assert(tsr_rng_is_seeded(a));
+    ck_assert_int_eq(tsr_rng_require_real(a), TSR_ERR_RNG_SEEDED);
+    ck_assert_int_eq(tsr_rng_require_real(real), TSR_OK);
+    uint64_t v;
+    ck_assert_int_eq(tsr_rng_uniform(a, 0, &v), TSR_ERR_ARG);
+    int counts[6] = {0};
+    for (int i = 0; i < 60000; i++) {
+        ck_assert_int_eq(tsr_rng_uniform(a, 6, &v), TSR_OK);
+        ck_assert_uint_lt(v, 6);
+        counts[v]++;
+    }
+    for (int i = 0; i < 6; i++) /* seed 7 is fixed: this cannot flake */
+        ck_assert_msg(counts[i] > 9500 && counts[i] < 10500, "face %d: %d", i, counts[i]);
+    ck_assert_int_eq(tsr_rng_uniform(real, 1, &v), TSR_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(tsr_rng_uniform(real, UINT64_MAX, &v), TSR_OK);
+    tsr_rng_destroy(a);
+    tsr_rng_destroy(b);
+    tsr_rng_destroy(real);
+}
+END_TEST
+
+START_TEST(log_writes_one_keyvalue_line_with_clock_time)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    tsr_clock *c;
+    ck_assert_int_eq(tsr_clock_test_create(&c, INT64_C(1795446000) * TSR_NS_PER_S + 5 * TSR_NS_PER_MS), TSR_OK);
+    tsr_log *l;
+    ck_assert_int_eq(tsr_log_create(&l, mem, c, "node", TSR_LOG_INFO), TSR_OK);
+    tsr_log_debug(l, "hidden", "x=%d", 1);
+    tsr_log_info(l, "bet_accepted", "seq=%d", 42);
+    tsr_log_write(l, TSR_LOG_ERROR, "bare", NULL);
+    fclose(mem);
+    ck_assert_str_eq(buf, "ts=2026-11-23T15:00:00.005Z level=info component=node event=bet_accepted seq=42\n"
+                          "ts=2026-11-23T15:00:00.005Z level=error component=node event=bare\n");
+    free(buf);
+    tsr_log_level lv;
+    ck_assert_int_eq(tsr_log_level_parse("warn", &lv), TSR_OK);
+    ck_assert_int_eq(lv, TSR_LOG_WARN);
+    ck_assert_int_eq(tsr_log_level_parse("loud", &lv), TSR_ERR_ARG);
+    tsr_log_write(NULL, TSR_LOG_ERROR, "nothing", NULL);
+    tsr_log_destroy(l);
+    tsr_clock_destroy(c);
+}
+END_TEST
+
+static Suite *base_suite(void)
+{
+    Suite *s = suite_create("base");
+    TCase *tc = tcase_create("base");
+    tcase_add_test(tc, status_names_and_sentences_are_unique_and_round_trip);
+    tcase_add_test(tc, status_classes_map_to_coap_and_exit_codes);
+    tcase_add_test(tc, money_arithmetic_checks_overflow);
+    tcase_add_test(tc, money_formats_and_parses);
+    tcase_add_test(tc, test_clock_is_settable_and_checked_against_budget);
+    tcase_add_test(tc, real_clock_reads_time_and_refuses_test_setters);
+    tcase_add_test(tc, seeded_rng_replays_and_is_refused_where_real_is_required);
+    tcase_add_test(tc, log_writes_one_keyvalue_line_with_clock_time);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tsr_test_run(base_suite()); }
