@@ -8,6 +8,9 @@
 
 struct tsr_clock {
     bool is_test;
+    bool is_offset;
+    int64_t offset_ns;       /* offset clock: added to CLOCK_REALTIME */
+    int64_t offset_error_ns; /* offset clock: the declared error bound */
     pthread_mutex_t lock; /* guards the test fields */
     int64_t test_now_ns;
     int64_t test_error_ns;
@@ -42,6 +45,19 @@ tsr_status tsr_clock_test_create(tsr_clock **out, int64_t now_ns)
     return TSR_OK;
 }
 
+tsr_status tsr_clock_offset_create(tsr_clock **out, int64_t offset_ns, int64_t error_bound_ns)
+{
+    if (error_bound_ns < 0)
+        return TSR_ERR_ARG;
+    tsr_status st = clock_alloc(out, false);
+    if (st != TSR_OK)
+        return st;
+    (*out)->is_offset = true;
+    (*out)->offset_ns = offset_ns;
+    (*out)->offset_error_ns = error_bound_ns;
+    return TSR_OK;
+}
+
 void tsr_clock_destroy(tsr_clock *c)
 {
     if (!c)
@@ -72,6 +88,11 @@ static tsr_clock_reading read_real(void)
 
 tsr_clock_reading tsr_clock_read(tsr_clock *c)
 {
+    if (c->is_offset) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (tsr_clock_reading){timespec_ns(&ts) + c->offset_ns, c->offset_error_ns, true};
+    }
     if (!c->is_test)
         return read_real();
     pthread_mutex_lock(&c->lock);

@@ -129,6 +129,26 @@ START_TEST(real_clock_reads_time_and_refuses_test_setters)
 }
 END_TEST
 
+START_TEST(offset_clock_is_shifted_and_declares_its_bound)
+{
+    tsr_clock *real, *off;
+    ck_assert_int_eq(tsr_clock_real_create(&real), TSR_OK);
+    ck_assert_int_eq(tsr_clock_offset_create(&off, -3600 * TSR_NS_PER_S, 5 * TSR_NS_PER_MS), TSR_OK);
+    int64_t before = tsr_clock_now_ns(real);
+    tsr_clock_reading r = tsr_clock_read(off);
+    int64_t after = tsr_clock_now_ns(real);
+    ck_assert_int_ge(r.now_ns, before - 3600 * TSR_NS_PER_S);
+    ck_assert_int_le(r.now_ns, after - 3600 * TSR_NS_PER_S);
+    ck_assert(r.synced);
+    ck_assert_int_eq(r.error_bound_ns, 5 * TSR_NS_PER_MS);
+    ck_assert(!tsr_clock_is_test(off));
+    ck_assert_int_eq(tsr_clock_test_set(off, 1), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_clock_offset_create(&off, 0, -1), TSR_ERR_ARG);
+    tsr_clock_destroy(off);
+    tsr_clock_destroy(real);
+}
+END_TEST
+
 START_TEST(seeded_rng_replays_and_is_refused_where_real_is_required)
 {
     tsr_rng *a, *b, *real;
@@ -199,6 +219,7 @@ static Suite *base_suite(void)
     tcase_add_test(tc, money_formats_and_parses);
     tcase_add_test(tc, test_clock_is_settable_and_checked_against_budget);
     tcase_add_test(tc, real_clock_reads_time_and_refuses_test_setters);
+    tcase_add_test(tc, offset_clock_is_shifted_and_declares_its_bound);
     tcase_add_test(tc, seeded_rng_replays_and_is_refused_where_real_is_required);
     tcase_add_test(tc, log_writes_one_keyvalue_line_with_clock_time);
     suite_add_tcase(s, tc);

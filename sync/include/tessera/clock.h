@@ -32,6 +32,14 @@ tsr_status tsr_clock_real_create(tsr_clock **out) TSR_MUST_CHECK;
  * with a zero error bound until told otherwise. Owns *out. */
 tsr_status tsr_clock_test_create(tsr_clock **out, int64_t now_ns) TSR_MUST_CHECK;
 
+/* A clock running at real speed but shifted by offset_ns, declaring itself
+ * synced with the given error bound. For the demo and simulations that
+ * place "now" just before a cutoff on a machine whose kernel clock is not
+ * NTP-disciplined; a production deployment uses the real clock, and the
+ * programs log a warning whenever this one is configured. Owns *out. */
+tsr_status tsr_clock_offset_create(tsr_clock **out, int64_t offset_ns,
+                                   int64_t error_bound_ns) TSR_MUST_CHECK;
+
 /* Frees a clock; NULL-safe. */
 void tsr_clock_destroy(tsr_clock *c);
 
@@ -45,7 +53,7 @@ int64_t tsr_clock_now_ns(tsr_clock *c);
  * own time so simulated timeouts follow simulated time. */
 int64_t tsr_clock_mono_ns(tsr_clock *c);
 
-/* True for a test clock. */
+/* True for a test clock (not for an offset clock). */
 bool tsr_clock_is_test(const tsr_clock *c);
 
 /* Test clock only (TSR_ERR_ARG on a real clock): set the time, the error
