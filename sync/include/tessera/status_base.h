@@ -43,6 +43,7 @@
     X(TSR_ERR_TOKEN_INCONSISTENT, INPUT, "the cutoff token's times are inconsistent")  \
     X(TSR_ERR_BEACON_STALE, FORBIDDEN, "the time beacon is too old")                   \
     X(TSR_ERR_BEACON_SKEW, UNAVAILABLE, "the local clock disagrees with the time beacon") \
+    X(TSR_ERR_BATCH_INCONSISTENT, INPUT, "the batch's sequence numbers, count or node are inconsistent") \
     X(TSR_ERR_USAGE, INPUT, "invalid command-line usage")
 
 #endif
