@@ -1,0 +1,180 @@
+/*
+ * The node's store: one SQLite database in WAL mode with synchronous=FULL,
+ * versioned migrations (PRAGMA user_version), one write connection owned by
+ * the writer thread and read-only connections for the CoAP thread.
+ *
+ * Schema v1 is the union of two DDL strings: tsr_schema_core_v1
+ * (schema_core.c: agents, terminals, tickets, outbox, batches, seals,
+ * tokens, catalog, audit, idempotency, notifications) and
+ * tsr_schema_accounts_v1 (schema_accounts.c: players, sessions, accounts,
+ * ledger_entries, payouts, psp_events, limits, exclusions, ...). Migration 1
+ * runs both in one transaction. A database whose user_version is above
+ * TSR_STORE_SCHEMA_VERSION is refused (TSR_ERR_DB_NEWER) — an old binary
+ * must never write into a newer layout.
+ *
+ * Threading: a tsr_store_conn is used by one thread at a time. The write
+ * connection is only touched by the writer thread through tsr_store_txn; a
+ * reader connection belongs to the thread that opened it (the CoAP thread).
+ */
+#ifndef TSR_NODE_STORE_H
+#define TSR_NODE_STORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tessera/env.h"
+#include "tessera/status.h"
+
+/* The schema this binary writes. Bump with a new migration step. */
+#define TSR_STORE_SCHEMA_VERSION 1
+/* Prepared statements cached per connection: every statement the node runs
+ * is a compile-time constant, a few dozen in all; 128 leaves room. */
+#define TSR_STORE_STMT_CACHE_MAX 128
+/* How long a reader waits on a lock before reporting busy (WAL readers
+ * normally never wait; only checkpoints with TRUNCATE could block them). */
+#define TSR_STORE_BUSY_TIMEOUT_MS 5000
+
+/* DDL of schema v1, one per engineer (schema_core.c, schema_accounts.c). */
+extern const char *const tsr_schema_core_v1;
+extern const char *const tsr_schema_accounts_v1;
+
+typedef struct tsr_store tsr_store;
+typedef struct tsr_store_conn tsr_store_conn;
+typedef struct tsr_store_txn tsr_store_txn;
+
+/* ---- opening ------------------------------------------------------------ */
+
+/* Opens (creating if needed) the database at `path`, sets WAL and
+ * synchronous=FULL, runs pending migrations. Owns *out. `log` is borrowed
+ * (may be NULL). TSR_ERR_DB_NEWER for a database from a newer schema,
+ * TSR_ERR_IO when it cannot be opened or migrated. */
+tsr_status tsr_store_open(tsr_store **out, const char *path, tsr_log *log) TSR_MUST_CHECK;
+
+/* Closes the write connection (checkpointing the WAL); NULL-safe. Every
+ * reader must have been closed first. */
+void tsr_store_close(tsr_store *s);
+
+/* The schema version of the open database. */
+int tsr_store_schema_version(const tsr_store *s);
+
+/* The write connection (borrowed; writer thread only). */
+tsr_store_conn *tsr_store_writer(tsr_store *s);
+
+/* Opens a read-only connection for the calling thread. Owns *out; close
+ * with tsr_store_reader_close. TSR_ERR_IO on failure. */
+tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out) TSR_MUST_CHECK;
+
+/* Closes a reader; NULL-safe. */
+void tsr_store_reader_close(tsr_store_conn *c);
+
+/* ---- statements ------------------------------------------------------- */
+
+/* The raw SQLite handle of a connection (borrowed). */
+sqlite3 *tsr_store_conn_db(tsr_store_conn *c);
+
+/* A prepared statement for `sql` from the connection's cache, reset and
+ * with its bindings cleared. `sql` must be a string with static storage
+ * (the cache is keyed by the pointer). The statement is borrowed: never
+ * finalize it; it stays valid until the connection closes. TSR_ERR_INTERNAL
+ * when the SQL does not compile (a bug: logged with the SQLite message),
+ * TSR_ERR_TOO_LARGE when the cache is full. */
+tsr_status tsr_store_stmt(tsr_store_conn *c, const char *sql,
+                          sqlite3_stmt **out) TSR_MUST_CHECK;
+
+/* Maps an SQLite result code to a status: SQLITE_OK/ROW/DONE → TSR_OK,
+ * CONSTRAINT → TSR_ERR_EXISTS, FULL → TSR_ERR_DISK_FULL, BUSY/LOCKED →
+ * TSR_ERR_BUSY, anything else → TSR_ERR_IO. */
+tsr_status tsr_store_status(int sqlite_rc);
+
+/* Steps a statement that returns no rows: TSR_OK on SQLITE_DONE, else the
+ * mapped error. Resets the statement either way. */
+tsr_status tsr_store_exec_stmt(sqlite3_stmt *st) TSR_MUST_CHECK;
+
+/* Runs a constant SQL text with no parameters (DDL, pragmas). */
+tsr_status tsr_store_exec(tsr_store_conn *c, const char *sql) TSR_MUST_CHECK;
+
+/* Reads one int64 from a single-row query with no parameters (count(*)
+ * and the like); TSR_ERR_NOT_FOUND when there is no row. */
+tsr_status tsr_store_query_int(tsr_store_conn *c, const char *sql, int64_t *out) TSR_MUST_CHECK;
+
+/* ---- the writer's transaction ----------------------------------------- */
+
+/* A transaction as seen by job apply functions: the write connection plus
+ * the time the group was started (one reading per group commit, so every
+ * job of a group agrees on "now") and the node's env. All borrowed. */
+tsr_store_conn *tsr_store_txn_conn(tsr_store_txn *t);
+tsr_clock_reading tsr_store_txn_now(const tsr_store_txn *t);
+const tsr_env *tsr_store_txn_env(const tsr_store_txn *t);
+
+/* Used by the writer (writer.c) only. Starts a group transaction with
+ * BEGIN IMMEDIATE. `t` is caller storage (see tsr_store_txn_storage). */
+typedef struct tsr_store_txn_storage {
+    void *opaque_[8];
+    tsr_clock_reading now;
+} tsr_store_txn_storage;
+tsr_status tsr_store_txn_begin(tsr_store *s, const tsr_env *env,
+                               tsr_store_txn_storage *mem, tsr_store_txn **out) TSR_MUST_CHECK;
+/* SAVEPOINT job / RELEASE job / ROLLBACK TO job: one per job of a group. */
+tsr_status tsr_store_txn_savepoint(tsr_store_txn *t) TSR_MUST_CHECK;
+tsr_status tsr_store_txn_release(tsr_store_txn *t) TSR_MUST_CHECK;
+tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t) TSR_MUST_CHECK;
+/* COMMIT (on disk when it returns: synchronous=FULL) or ROLLBACK. */
+tsr_status tsr_store_txn_commit(tsr_store_txn *t) TSR_MUST_CHECK;
+void tsr_store_txn_abort(tsr_store_txn *t);
+
+/* ---- outbox: every accepted ticket and cancel, gapless per node -------- */
+
+/* Kinds of outbox rows (the `kind` column). */
+#define TSR_OUTBOX_TICKET 1
+#define TSR_OUTBOX_CANCEL 2
+#define TSR_OUTBOX_SEAL 3
+
+/* Appends a row with the next seq (max+1, inside the writer's transaction,
+ * so seqs are gapless: a rolled-back savepoint gives its seq back). `bytes`
+ * is copied. Writes the seq to *seq_out. */
+tsr_status tsr_outbox_append(tsr_store_txn *t, int kind, const void *bytes, size_t len,
+                             int64_t *seq_out) TSR_MUST_CHECK;
+
+/* One outbox row as read by the relay. */
+typedef struct tsr_outbox_row {
+    int64_t seq;
+    int kind;
+    void *bytes; /* owned by the row; tsr_outbox_rows_free */
+    size_t len;
+} tsr_outbox_row;
+
+/* Reads up to `max` rows with seq >= from_seq in order into rows[] (caller
+ * array of `max`), count into *n. Each row owns its bytes. */
+tsr_status tsr_outbox_read(tsr_store_conn *c, int64_t from_seq, size_t max,
+                           tsr_outbox_row *rows, size_t *n) TSR_MUST_CHECK;
+void tsr_outbox_rows_free(tsr_outbox_row *rows, size_t n);
+
+/* Persists a batch boundary [first_seq, last_seq] with its message id
+ * (idempotent: the same boundary again is a no-op; an overlapping different
+ * one is TSR_ERR_EXISTS). So a restarted relay re-forms the same batches. */
+tsr_status tsr_outbox_batch_put(tsr_store_conn *c, int64_t first_seq, int64_t last_seq,
+                                const char *msg_id) TSR_MUST_CHECK;
+
+/* Deletes outbox rows and batches with seq <= upto_seq (central's signed
+ * receipt covers them). */
+tsr_status tsr_outbox_delete_upto(tsr_store_conn *c, int64_t upto_seq) TSR_MUST_CHECK;
+
+/* The highest seq ever assigned (0 when none), from the outbox's meta row
+ * so deleting delivered rows never reuses a seq. */
+tsr_status tsr_outbox_last_seq(tsr_store_conn *c, int64_t *out) TSR_MUST_CHECK;
+
+/* ---- audit: hash-chained log ------------------------------------------ */
+
+/* Appends an audit row: event (static name, e.g. "bet_cancelled"),
+ * evidence (borrowed JSON object, serialized canonically with sorted keys),
+ * hash = BLAKE2b-256(prev_hash || canonical record). */
+tsr_status tsr_audit_append(tsr_store_txn *t, const char *event,
+                            const json_t *evidence) TSR_MUST_CHECK;
+
+/* Recomputes the whole chain on connection c: TSR_OK when intact,
+ * TSR_ERR_AUDIT_CHAIN (with the first bad row id in *bad_id) otherwise. */
+tsr_status tsr_audit_verify(tsr_store_conn *c, int64_t *bad_id) TSR_MUST_CHECK;
+
+#endif
