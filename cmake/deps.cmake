@@ -78,8 +78,15 @@ function(tsr_module name)
   file(GLOB cmds CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cmd/*.c)
   foreach(cmd ${cmds})
     get_filename_component(prog ${cmd} NAME_WE)
-    add_executable(${prog} ${cmd})
-    target_link_libraries(${prog} PRIVATE tessera-${name})
+    # A program named like its module's library (geo/cmd/tessera-geo.c next
+    # to libtessera-geo) gets target <prog>-cli; the file is still bin/<prog>.
+    set(target ${prog})
+    if(TARGET ${prog})
+      set(target ${prog}-cli)
+    endif()
+    add_executable(${target} ${cmd})
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME ${prog})
+    target_link_libraries(${target} PRIVATE tessera-${name})
   endforeach()
 endfunction()
 
