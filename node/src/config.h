@@ -52,6 +52,7 @@ struct tsr_node_config {
     int64_t rcvbuf_bytes;                /* SO_RCVBUF of the UDP sockets */
     char log_level[8];
 
+    json_t *cancel_games;                /* array of game ids whose rules allow retail cancel */
     json_t *accounts;                    /* the accounts module's section */
 };
 typedef struct tsr_node_config tsr_node_config;

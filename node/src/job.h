@@ -61,6 +61,7 @@ typedef enum tsr_caller_kind {
 typedef struct tsr_caller {
     tsr_caller_kind kind;
     int64_t player_id;                    /* PLAYER: players.id */
+    int64_t agent_id;                     /* TERMINAL via an agent session: agents.id (else 0) */
     char terminal_id[TSR_CALLER_ID_MAX];  /* TERMINAL: the PSK identity */
     char session[TSR_SESSION_TOKEN_MAX];  /* PLAYER: the token as presented */
     bool loopback;                        /* peer address is 127.0.0.0/8 or ::1 */

@@ -216,7 +216,9 @@ void *tsr_server_module_state(const tsr_server *srv, const char *name);
 
 /* Resolves a player session token (the `session` query parameter) into a
  * caller, on the CoAP thread, typically from tsr_server_reader(srv) or an
- * in-memory cache. Returns TSR_OK and fills out->player_id, or an AUTH
+ * in-memory cache. Returns TSR_OK and fills out->player_id (or, for an
+ * agent's session on a terminal, sets out->kind = TSR_CALLER_TERMINAL with
+ * terminal_id and agent_id), or an AUTH
  * status (expired, unknown, forged...) that the server sends as the reply.
  * Without a resolver, any session is TSR_ERR_UNAUTHENTICATED. */
 typedef tsr_status (*tsr_session_resolve_fn)(void *arg, tsr_server *srv,

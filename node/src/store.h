@@ -108,14 +108,13 @@ tsr_store_conn *tsr_store_txn_conn(tsr_store_txn *t);
 tsr_clock_reading tsr_store_txn_now(const tsr_store_txn *t);
 const tsr_env *tsr_store_txn_env(const tsr_store_txn *t);
 
-/* Used by the writer (writer.c) only. Starts a group transaction with
- * BEGIN IMMEDIATE. `t` is caller storage (see tsr_store_txn_storage). */
-typedef struct tsr_store_txn_storage {
-    void *opaque_[8];
-    tsr_clock_reading now;
-} tsr_store_txn_storage;
+/* Starts a group transaction with BEGIN IMMEDIATE on the write connection
+ * and reads the clock once for it. The store has one transaction object
+ * (one writer): *out is borrowed and valid until commit or abort. Used by
+ * the writer thread, and by unit tests of apply functions. env borrowed.
+ * TSR_ERR_BUSY when a transaction is already open, TSR_ERR_IO. */
 tsr_status tsr_store_txn_begin(tsr_store *s, const tsr_env *env,
-                               tsr_store_txn_storage *mem, tsr_store_txn **out) TSR_MUST_CHECK;
+                               tsr_store_txn **out) TSR_MUST_CHECK;
 /* SAVEPOINT job / RELEASE job / ROLLBACK TO job: one per job of a group. */
 tsr_status tsr_store_txn_savepoint(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_release(tsr_store_txn *t) TSR_MUST_CHECK;
@@ -144,6 +143,13 @@ typedef struct tsr_outbox_row {
     void *bytes; /* owned by the row; tsr_outbox_rows_free */
     size_t len;
 } tsr_outbox_row;
+
+/* The two halves of append, for rows whose bytes contain their own seq (a
+ * ticket's canonical bytes carry it): reserve the next seq, then put the
+ * row. A reserved seq must be put in the same savepoint. */
+tsr_status tsr_outbox_reserve(tsr_store_txn *t, int64_t *seq_out) TSR_MUST_CHECK;
+tsr_status tsr_outbox_put(tsr_store_txn *t, int64_t seq, int kind, const void *bytes,
+                          size_t len) TSR_MUST_CHECK;
 
 /* Reads up to `max` rows with seq >= from_seq in order into rows[] (caller
  * array of `max`), count into *n. Each row owns its bytes. */

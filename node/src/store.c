@@ -1,0 +1,295 @@
+/* The node's SQLite store: open, migrate, statement cache, transactions. */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tessera/log.h"
+
+typedef struct stmt_slot {
+    const char *sql; /* static text: the cache key is the pointer */
+    sqlite3_stmt *st;
+} stmt_slot;
+
+struct tsr_store_conn {
+    sqlite3 *db;
+    tsr_log *log;
+    stmt_slot cache[TSR_STORE_STMT_CACHE_MAX];
+    size_t n_cached;
+};
+
+struct tsr_store_txn {
+    tsr_store *store;
+    const tsr_env *env;
+    tsr_clock_reading now;
+    bool open;
+};
+
+struct tsr_store {
+    char *path;
+    tsr_log *log;
+    tsr_store_conn *writer;
+    tsr_store_txn txn;
+    int version;
+};
+
+tsr_status tsr_store_status(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE: return TSR_OK;
+    case SQLITE_CONSTRAINT: return TSR_ERR_EXISTS;
+    case SQLITE_FULL: return TSR_ERR_DISK_FULL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return TSR_ERR_BUSY;
+    case SQLITE_NOMEM: return TSR_ERR_NOMEM;
+    default: return TSR_ERR_IO;
+    }
+}
+
+static void conn_free(tsr_store_conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_cached; i++)
+        sqlite3_finalize(c->cache[i].st);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static tsr_status conn_open(const char *path, int flags, tsr_log *log, tsr_store_conn **out)
+{
+    tsr_store_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return TSR_ERR_NOMEM;
+    c->log = log;
+    int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        tsr_log_error(log, "store_open_failed", "path=%s sqlite=\"%s\"", path,
+                      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        conn_free(c);
+        return TSR_ERR_IO;
+    }
+    sqlite3_busy_timeout(c->db, TSR_STORE_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(c->db, 1);
+    *out = c;
+    return TSR_OK;
+}
+
+sqlite3 *tsr_store_conn_db(tsr_store_conn *c) { return c->db; }
+
+tsr_status tsr_store_stmt(tsr_store_conn *c, const char *sql, sqlite3_stmt **out)
+{
+    for (size_t i = 0; i < c->n_cached; i++) {
+        if (c->cache[i].sql == sql) {
+            sqlite3_reset(c->cache[i].st);
+            sqlite3_clear_bindings(c->cache[i].st);
+            *out = c->cache[i].st;
+            return TSR_OK;
+        }
+    }
+    if (c->n_cached == TSR_STORE_STMT_CACHE_MAX)
+        return TSR_ERR_TOO_LARGE;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        tsr_log_error(c->log, "store_sql_error", "sqlite=\"%s\" sql=\"%.80s\"",
+                      sqlite3_errmsg(c->db), sql);
+        return TSR_ERR_INTERNAL;
+    }
+    c->cache[c->n_cached].sql = sql;
+    c->cache[c->n_cached].st = st;
+    c->n_cached++;
+    *out = st;
+    return TSR_OK;
+}
+
+tsr_status tsr_store_exec_stmt(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return TSR_OK;
+    return tsr_store_status(rc);
+}
+
+tsr_status tsr_store_exec(tsr_store_conn *c, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        tsr_log_error(c->log, "store_exec_failed", "sqlite=\"%s\" sql=\"%.60s\"",
+                      msg ? msg : sqlite3_errstr(rc), sql);
+        sqlite3_free(msg);
+        return tsr_store_status(rc);
+    }
+    return TSR_OK;
+}
+
+tsr_status tsr_store_query_int(tsr_store_conn *c, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(c, sql, &st);
+    if (s != TSR_OK)
+        return s;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return TSR_OK;
+    return rc == SQLITE_DONE ? TSR_ERR_NOT_FOUND : tsr_store_status(rc);
+}
+
+/* ---- migrations ------------------------------------------------------------ */
+
+static tsr_status migrate_to_1(tsr_store_conn *c)
+{
+    tsr_status s = tsr_store_exec(c, tsr_schema_core_v1);
+    if (s == TSR_OK)
+        s = tsr_store_exec(c, tsr_schema_accounts_v1);
+    return s;
+}
+
+/* Runs each missing step in its own transaction together with the
+ * user_version bump, so a crash mid-migration leaves the old version. */
+static tsr_status migrate(tsr_store *s)
+{
+    int64_t v = 0;
+    tsr_status st = tsr_store_query_int(s->writer, "PRAGMA user_version", &v);
+    if (st != TSR_OK)
+        return st;
+    if (v > TSR_STORE_SCHEMA_VERSION) {
+        tsr_log_error(s->log, "store_schema_newer",
+                      "path=%s db_version=%lld binary_version=%d "
+                      "hint=\"this database was written by a newer tessera-node\"",
+                      s->path, (long long)v, TSR_STORE_SCHEMA_VERSION);
+        return TSR_ERR_DB_NEWER;
+    }
+    if (v == 0) {
+        st = tsr_store_exec(s->writer, "BEGIN IMMEDIATE");
+        if (st == TSR_OK)
+            st = migrate_to_1(s->writer);
+        if (st == TSR_OK)
+            st = tsr_store_exec(s->writer, "PRAGMA user_version = 1; COMMIT");
+        if (st != TSR_OK) {
+            sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+            return st == TSR_ERR_INTERNAL ? st : TSR_ERR_IO;
+        }
+        tsr_log_info(s->log, "store_migrated", "path=%s version=1", s->path);
+        v = 1;
+    }
+    s->version = (int)v;
+    return TSR_OK;
+}
+
+tsr_status tsr_store_open(tsr_store **out, const char *path, tsr_log *log)
+{
+    tsr_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return TSR_ERR_NOMEM;
+    }
+    s->log = log;
+    tsr_status st = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, log, &s->writer);
+    if (st == TSR_OK)
+        st = tsr_store_exec(s->writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                       " PRAGMA foreign_keys=ON;");
+    if (st == TSR_OK)
+        st = migrate(s);
+    if (st != TSR_OK) {
+        tsr_store_close(s);
+        return st == TSR_ERR_DB_NEWER || st == TSR_ERR_NOMEM ? st : TSR_ERR_IO;
+    }
+    s->txn.store = s;
+    *out = s;
+    return TSR_OK;
+}
+
+void tsr_store_close(tsr_store *s)
+{
+    if (!s)
+        return;
+    if (s->writer && s->txn.open)
+        tsr_store_txn_abort(&s->txn);
+    if (s->writer)
+        sqlite3_exec(s->writer->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    conn_free(s->writer);
+    free(s->path);
+    free(s);
+}
+
+int tsr_store_schema_version(const tsr_store *s) { return s->version; }
+
+tsr_store_conn *tsr_store_writer(tsr_store *s) { return s->writer; }
+
+tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out)
+{
+    tsr_store_conn *c;
+    tsr_status st = conn_open(s->path, SQLITE_OPEN_READONLY, s->log, &c);
+    if (st != TSR_OK)
+        return st;
+    *out = c;
+    return TSR_OK;
+}
+
+void tsr_store_reader_close(tsr_store_conn *c) { conn_free(c); }
+
+/* ---- transactions ------------------------------------------------------------ */
+
+tsr_store_conn *tsr_store_txn_conn(tsr_store_txn *t) { return t->store->writer; }
+
+tsr_clock_reading tsr_store_txn_now(const tsr_store_txn *t) { return t->now; }
+
+const tsr_env *tsr_store_txn_env(const tsr_store_txn *t) { return t->env; }
+
+static tsr_status txn_exec(tsr_store_txn *t, const char *sql)
+{
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(t->store->writer, sql, &st);
+    return s == TSR_OK ? tsr_store_exec_stmt(st) : s;
+}
+
+tsr_status tsr_store_txn_begin(tsr_store *s, const tsr_env *env, tsr_store_txn **out)
+{
+    if (s->txn.open)
+        return TSR_ERR_BUSY;
+    s->txn.env = env;
+    tsr_status st = txn_exec(&s->txn, "BEGIN IMMEDIATE");
+    if (st != TSR_OK)
+        return st;
+    s->txn.now = tsr_clock_read(env->clock);
+    s->txn.open = true;
+    *out = &s->txn;
+    return TSR_OK;
+}
+
+tsr_status tsr_store_txn_savepoint(tsr_store_txn *t) { return txn_exec(t, "SAVEPOINT job"); }
+
+tsr_status tsr_store_txn_release(tsr_store_txn *t) { return txn_exec(t, "RELEASE job"); }
+
+tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t)
+{
+    tsr_status s = txn_exec(t, "ROLLBACK TO job");
+    return s == TSR_OK ? txn_exec(t, "RELEASE job") : s;
+}
+
+tsr_status tsr_store_txn_commit(tsr_store_txn *t)
+{
+    tsr_status s = txn_exec(t, "COMMIT");
+    if (s != TSR_OK) {
+        tsr_store_txn_abort(t);
+        return s;
+    }
+    t->open = false;
+    return TSR_OK;
+}
+
+void tsr_store_txn_abort(tsr_store_txn *t)
+{
+    /* Not through the cache: after a failed COMMIT the cached statement may
+     * be the one in error. A ROLLBACK with no transaction is harmless. */
+    sqlite3_exec(t->store->writer->db, "ROLLBACK", NULL, NULL, NULL);
+    t->open = false;
+}
