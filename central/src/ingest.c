@@ -1,0 +1,374 @@
+/* Ingestion of signed node batches: verify, insert idempotently, alarm on
+ * conflicts, advance each node's contiguous sequence and receipt chain. */
+#include <stdio.h>
+#include <string.h>
+
+#include "central_int.h"
+
+/* Distinct (game, draw) pairs aggregated per batch; a batch normally holds
+ * one or two draws, more simply flushes early. */
+#define AGG_MAX 8
+/* Entries read per query while advancing the contiguous sequence. */
+#define ADVANCE_CHUNK 4096
+
+typedef struct agg {
+    char game[TSR_NAME_MAX];
+    uint32_t draw;
+    int64_t count, stake;
+    uint64_t min_seq, max_seq;
+    bool used;
+} agg;
+
+typedef struct batch_ctx {
+    tsr_central *c;
+    cnode *n;
+    agg aggs[AGG_MAX];
+    int64_t new_entries, new_tickets, dup, conflicts;
+} batch_ctx;
+
+static tsr_status agg_flush(batch_ctx *b)
+{
+    static const char *const sql =
+        "INSERT INTO node_draw(node_id,game,draw,count,stake,min_seq,max_seq) VALUES(?,?,?,?,?,?,?)"
+        " ON CONFLICT(node_id,game,draw) DO UPDATE SET count=count+excluded.count,"
+        " stake=stake+excluded.stake, min_seq=min(coalesce(min_seq,excluded.min_seq),excluded.min_seq),"
+        " max_seq=max(coalesce(max_seq,excluded.max_seq),excluded.max_seq)";
+    for (int i = 0; i < AGG_MAX; i++) {
+        agg *a = &b->aggs[i];
+        if (!a->used)
+            continue;
+        sqlite3_stmt *st;
+        tsr_status s = cdb_stmt(&b->c->db, sql, &st);
+        if (s != TSR_OK)
+            return s;
+        sqlite3_bind_int64(st, 1, b->n->id);
+        sqlite3_bind_text(st, 2, a->game, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, a->draw);
+        sqlite3_bind_int64(st, 4, a->count);
+        sqlite3_bind_int64(st, 5, a->stake);
+        if (a->min_seq) {
+            sqlite3_bind_int64(st, 6, (int64_t)a->min_seq);
+            sqlite3_bind_int64(st, 7, (int64_t)a->max_seq);
+        }
+        if ((s = cdb_step_done(st)) != TSR_OK)
+            return s;
+        a->used = false;
+    }
+    return TSR_OK;
+}
+
+/* Adds to the aggregate of (game, draw); seq 0 means "do not move the
+ * range" (a cancel). */
+static tsr_status agg_add(batch_ctx *b, const char *game, uint32_t draw, int64_t dcount,
+                          int64_t dstake, uint64_t seq)
+{
+    agg *free_slot = NULL;
+    for (int i = 0; i < AGG_MAX; i++) {
+        agg *a = &b->aggs[i];
+        if (a->used && a->draw == draw && strcmp(a->game, game) == 0) {
+            free_slot = a;
+            break;
+        }
+        if (!a->used && !free_slot)
+            free_slot = a;
+    }
+    if (!free_slot) {
+        tsr_status s = agg_flush(b);
+        if (s != TSR_OK)
+            return s;
+        free_slot = &b->aggs[0];
+    }
+    agg *a = free_slot;
+    if (!a->used) {
+        memset(a, 0, sizeof *a);
+        snprintf(a->game, sizeof a->game, "%s", game);
+        a->draw = draw;
+        a->used = true;
+    }
+    a->count += dcount;
+    a->stake += dstake;
+    if (seq && (!a->min_seq || seq < a->min_seq))
+        a->min_seq = seq;
+    if (seq > a->max_seq)
+        a->max_seq = seq;
+    return TSR_OK;
+}
+
+static void bind_entry(sqlite3_stmt *st, const batch_ctx *b, const tsr_batch_entry *e,
+                       int conflict)
+{
+    sqlite3_bind_int64(st, 1, b->n->id);
+    sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+    sqlite3_bind_int(st, 3, (int)e->kind);
+    if (e->kind == TSR_ENTRY_TICKET) {
+        const tsr_ticket *t = &e->u.ticket;
+        sqlite3_bind_blob(st, 4, t->id, sizeof t->id, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, t->game, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, t->draw);
+        sqlite3_bind_int64(st, 7, t->stake_cents);
+        sqlite3_bind_int64(st, 8, t->accepted_at_ns);
+    } else {
+        const tsr_cancel *k = &e->u.cancel;
+        sqlite3_bind_blob(st, 4, k->ticket_id, sizeof k->ticket_id, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, k->game, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, k->draw);
+        sqlite3_bind_int64(st, 7, k->refund_cents);
+        sqlite3_bind_int64(st, 8, k->cancelled_at_ns);
+    }
+    sqlite3_bind_blob(st, 9, e->leaf, TSR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 10, e->bytes, (int)e->len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, conflict);
+}
+
+static const char *const insert_sql =
+    "INSERT INTO entries(node_id,seq,kind,ticket_id,game,draw,amount,accepted_at_ns,leaf,bytes,"
+    "conflict) VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+
+static tsr_status insert_entry(batch_ctx *b, const tsr_batch_entry *e, int conflict)
+{
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&b->c->db, insert_sql, &st);
+    if (s != TSR_OK)
+        return s;
+    bind_entry(st, b, e, conflict);
+    return cdb_step_done(st);
+}
+
+/* The entry (node, seq) exists: the same bytes is a duplicate delivery;
+ * other bytes is an alarm and the original is kept. Returns TSR_OK when it
+ * was at (node, seq), TSR_ERR_NOT_FOUND when the clash is elsewhere. */
+static tsr_status existing_seq(batch_ctx *b, const tsr_batch_entry *e)
+{
+    static const char *const sql = "SELECT bytes FROM entries WHERE node_id=? AND seq=?";
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&b->c->db, sql, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, b->n->id);
+    sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? TSR_ERR_NOT_FOUND : cdb_rc(rc);
+    }
+    bool same = (size_t)sqlite3_column_bytes(st, 0) == e->len &&
+                memcmp(sqlite3_column_blob(st, 0), e->bytes, e->len) == 0;
+    sqlite3_reset(st);
+    if (same) {
+        b->dup++;
+        return TSR_OK;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "seq=%llu differs from the entry held", (unsigned long long)e->seq);
+    b->conflicts++;
+    return cdb_alarm(&b->c->db, central_now(b->c), b->n->name, "seq_conflict", detail);
+}
+
+/* A cancel marks its ticket (if held, live, from this node) cancelled. */
+static tsr_status apply_cancel(batch_ctx *b, const tsr_cancel *k)
+{
+    static const char *const find =
+        "SELECT game, draw, amount FROM entries WHERE kind=1 AND conflict=0 AND cancelled=0"
+        " AND ticket_id=? AND node_id=?";
+    static const char *const mark =
+        "UPDATE entries SET cancelled=1 WHERE kind=1 AND conflict=0 AND ticket_id=?";
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&b->c->db, find, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_blob(st, 1, k->ticket_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, b->n->id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return TSR_OK; /* its ticket comes later (replay): marked on arrival */
+    }
+    char game[TSR_NAME_MAX];
+    snprintf(game, sizeof game, "%s", (const char *)sqlite3_column_text(st, 0));
+    uint32_t draw = (uint32_t)sqlite3_column_int64(st, 1);
+    int64_t amount = sqlite3_column_int64(st, 2);
+    sqlite3_reset(st);
+    if ((s = cdb_stmt(&b->c->db, mark, &st)) != TSR_OK)
+        return s;
+    sqlite3_bind_blob(st, 1, k->ticket_id, 16, SQLITE_STATIC);
+    if ((s = cdb_step_done(st)) != TSR_OK)
+        return s;
+    return agg_add(b, game, draw, -1, -amount, 0);
+}
+
+/* A ticket arriving after its cancel (replayed out of order) is stored
+ * cancelled. */
+static tsr_status cancelled_before(batch_ctx *b, const tsr_ticket *t, bool *yes)
+{
+    static const char *const sql = "SELECT 1 FROM entries WHERE kind=2 AND ticket_id=? AND node_id=?";
+    static const char *const mark =
+        "UPDATE entries SET cancelled=1 WHERE node_id=? AND seq=?";
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&b->c->db, sql, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_blob(st, 1, t->id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, b->n->id);
+    *yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!*yes)
+        return TSR_OK;
+    if ((s = cdb_stmt(&b->c->db, mark, &st)) != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, b->n->id);
+    sqlite3_bind_int64(st, 2, (int64_t)t->seq);
+    return cdb_step_done(st);
+}
+
+static tsr_status new_ticket(batch_ctx *b, const tsr_ticket *t)
+{
+    bool cancelled = false;
+    tsr_status s = cancelled_before(b, t, &cancelled);
+    if (s != TSR_OK)
+        return s;
+    b->new_tickets++;
+    return cancelled ? TSR_OK : agg_add(b, t->game, t->draw, 1, t->stake_cents, t->seq);
+}
+
+static tsr_status ingest_entry(batch_ctx *b, const tsr_batch_entry *e)
+{
+    tsr_status s = insert_entry(b, e, 0);
+    if (s == TSR_OK) {
+        b->new_entries++;
+        if (e->kind == TSR_ENTRY_CANCEL)
+            return apply_cancel(b, &e->u.cancel);
+        return new_ticket(b, &e->u.ticket);
+    }
+    if (s != TSR_ERR_EXISTS)
+        return s;
+    s = existing_seq(b, e);
+    if (s != TSR_ERR_NOT_FOUND)
+        return s;
+    /* Not this (node, seq): a live ticket elsewhere has this id. Keep the
+     * original, store this one as evidence marked conflicting (it still
+     * fills the node's sequence, which the node did sign), never merge. */
+    char hex[2 * TSR_TICKET_ID_LEN + 1], detail[160];
+    tsr_hex_encode(hex, sizeof hex, e->u.ticket.id, TSR_TICKET_ID_LEN);
+    snprintf(detail, sizeof detail, "ticket_id=%s seq=%llu reuses a held id with other content",
+             hex, (unsigned long long)e->seq);
+    b->conflicts++;
+    if ((s = cdb_alarm(&b->c->db, central_now(b->c), b->n->name, "ticket_conflict", detail)))
+        return s;
+    if ((s = insert_entry(b, e, 1)) != TSR_OK)
+        return s;
+    b->new_entries++;
+    return TSR_OK;
+}
+
+static tsr_status reject(tsr_central *c, const char *node, const char *kind, tsr_status why,
+                         tsr_central_step_stats *st)
+{
+    st->rejected++;
+    char detail[160];
+    snprintf(detail, sizeof detail, "status=%s: %s", tsr_status_name(why), tsr_status_str(why));
+    return cdb_alarm(&c->db, central_now(c), node, kind, detail);
+}
+
+static tsr_status update_node(batch_ctx *b, const tsr_batch_info *info)
+{
+    static const char *const sql =
+        "UPDATE nodes SET max_seq=max(max_seq,?1), want_seq=max(want_seq,?1),"
+        " entries=entries+?2, tickets=tickets+?3, last_batch_ns=?4 WHERE node_id=?5";
+    cnode *n = b->n;
+    if (info->last_seq > n->max_seq)
+        n->max_seq = info->last_seq;
+    if (n->max_seq > n->want_seq)
+        n->want_seq = n->max_seq;
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&b->c->db, sql, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, (int64_t)info->last_seq);
+    sqlite3_bind_int64(st, 2, b->new_entries);
+    sqlite3_bind_int64(st, 3, b->new_tickets);
+    sqlite3_bind_int64(st, 4, central_now(b->c));
+    sqlite3_bind_int64(st, 5, n->id);
+    return cdb_step_done(st);
+}
+
+tsr_status central_ingest_batch(tsr_central *c, const char *subject, const void *data,
+                                size_t len, tsr_central_step_stats *stats)
+{
+    char node[TSR_NAME_MAX];
+    tsr_batch_info info;
+    tsr_status s = tsr_subject_node_of(subject, node, sizeof node);
+    if (s != TSR_OK)
+        return reject(c, NULL, "bad_subject", s, stats);
+    if ((s = tsr_batch_peek(data, len, &info)) != TSR_OK)
+        return reject(c, node, "malformed_batch", s, stats);
+    if (strcmp(info.node, node) != 0)
+        return reject(c, node, "batch_node_mismatch", TSR_ERR_BATCH_NODE, stats);
+    cnode *n = central_node(c, node);
+    if (!n)
+        return reject(c, node, "unknown_node", TSR_ERR_KEY_UNKNOWN, stats);
+    tsr_batch_iter it;
+    if ((s = tsr_batch_verify(n->pk, data, len, &info, &it)) != TSR_OK)
+        return reject(c, node, s == TSR_ERR_SIGNATURE ? "forged_batch" : "bad_batch", s, stats);
+    batch_ctx b = {.c = c, .n = n};
+    tsr_batch_entry e;
+    while (s == TSR_OK && tsr_batch_next(&it, &e))
+        s = ingest_entry(&b, &e);
+    if (s == TSR_OK)
+        s = agg_flush(&b);
+    if (s == TSR_OK)
+        s = update_node(&b, &info);
+    if (s == TSR_OK)
+        s = central_advance(c, n);
+    stats->batches++;
+    stats->entries_new += (uint64_t)b.new_entries;
+    stats->entries_dup += (uint64_t)b.dup;
+    return s;
+}
+
+tsr_status central_advance(tsr_central *c, cnode *n)
+{
+    static const char *const sql =
+        "SELECT seq, leaf FROM entries WHERE node_id=? AND seq>? ORDER BY seq LIMIT " "4096";
+    static const char *const upd = "UPDATE nodes SET contig_seq=?, chain=? WHERE node_id=?";
+    _Static_assert(ADVANCE_CHUNK == 4096, "the LIMIT above is ADVANCE_CHUNK");
+    uint64_t before = n->contig_seq;
+    for (;;) {
+        if (n->contig_seq >= n->max_seq)
+            break;
+        sqlite3_stmt *st;
+        tsr_status s = cdb_stmt(&c->db, sql, &st);
+        if (s != TSR_OK)
+            return s;
+        sqlite3_bind_int64(st, 1, n->id);
+        sqlite3_bind_int64(st, 2, (int64_t)n->contig_seq);
+        int rows = 0, rc;
+        bool gap = false;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            rows++;
+            uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+            if (seq != n->contig_seq + 1 || sqlite3_column_bytes(st, 1) != TSR_HASH_LEN) {
+                gap = true;
+                break;
+            }
+            tsr_chain_next(n->chain, sqlite3_column_blob(st, 1), n->chain);
+            n->contig_seq = seq;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return cdb_rc(rc);
+        if (gap || rows < ADVANCE_CHUNK)
+            break;
+    }
+    if (n->contig_seq == before)
+        return TSR_OK;
+    n->gap_since_ns = 0;
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&c->db, upd, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, (int64_t)n->contig_seq);
+    sqlite3_bind_blob(st, 2, n->chain, TSR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, n->id);
+    if ((s = cdb_step_done(st)) != TSR_OK)
+        return s;
+    return central_recheck_seals(c, n, false);
+}

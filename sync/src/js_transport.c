@@ -1,0 +1,632 @@
+/* The cnats 3.4 JetStream wrapper; see transport.h for the rules it keeps. */
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tessera/transport.h"
+
+/* Stream limits. Tickets and seals are kept a week: central reads them within
+ * seconds, the rest is an audit and recovery margin. Receipts, replay and
+ * control keep a week too (a node offline for days still catches up).
+ * Beacons and status keep only the latest per subject. */
+#define WEEK_NS (INT64_C(7) * 24 * 3600 * 1000000000)
+/* Dedup window: long enough to cover a relay's reconnect-and-resend after a
+ * broker restart or a network partition of several minutes. */
+#define DEDUP_NS (INT64_C(20) * 60 * 1000000000)
+#define BEACON_AGE_NS (INT64_C(3600) * 1000000000)
+
+struct tsr_js {
+    natsConnection *nc;
+    jsCtx *js;
+    tsr_log *log;
+    int64_t timeout_ms, reconnect_min_ms, reconnect_max_ms;
+    int max_pending;
+    pthread_mutex_t mu;
+    uint64_t reconnects;
+    size_t inflight;
+    tsr_js_ack ring[TSR_JS_ASYNC_MAX];
+    size_t ring_head, ring_len;
+    tsr_js_stream_spec specs[7];
+};
+
+struct tsr_js_pull {
+    tsr_js *js;
+    natsSubscription *sub;
+};
+
+struct tsr_js_sub {
+    natsSubscription *sub;
+};
+
+static tsr_status map(natsStatus s)
+{
+    switch (s) {
+    case NATS_OK: return TSR_OK;
+    case NATS_TIMEOUT: return TSR_ERR_TIMEOUT;
+    case NATS_NO_MEMORY: return TSR_ERR_NOMEM;
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_NOT_YET_CONNECTED:
+    case NATS_NO_SERVER:
+    case NATS_NO_RESPONDERS:
+    case NATS_STALE_CONNECTION:
+    case NATS_INSUFFICIENT_BUFFER: return TSR_ERR_UNAVAILABLE;
+    case NATS_MAX_PAYLOAD: return TSR_ERR_TOO_LARGE;
+    default: return TSR_ERR_JS;
+    }
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    tsr_js *js = closure;
+    pthread_mutex_lock(&js->mu);
+    js->reconnects++;
+    pthread_mutex_unlock(&js->mu);
+    tsr_log_info(js->log, "nats_reconnected", NULL);
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    tsr_js *js = closure;
+    tsr_log_warn(js->log, "nats_disconnected", NULL);
+}
+
+/* Doubling backoff from min to max; cnats calls this before every attempt
+ * and MaxReconnect -1 makes it try forever. */
+static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
+{
+    (void)nc;
+    tsr_js *js = closure;
+    int64_t d = js->reconnect_min_ms;
+    for (int i = 1; i < attempts && d < js->reconnect_max_ms; i++)
+        d *= 2;
+    return d < js->reconnect_max_ms ? d : js->reconnect_max_ms;
+}
+
+/* Called by cnats for every async publish: success, server error or
+ * MaxWait timeout. With an AckHandler set, cnats hands us the message and we
+ * must destroy it. */
+static void on_ack(jsCtx *jctx, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    (void)jctx;
+    tsr_js *js = closure;
+    tsr_js_ack a = {.status = TSR_OK};
+    const char *id = NULL;
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id)
+        snprintf(a.msg_id, sizeof a.msg_id, "%s", id);
+    if (pae)
+        a.status = pae->Err == NATS_OK ? TSR_ERR_JS : map(pae->Err);
+    else if (pa)
+        a.duplicate = pa->Duplicate;
+    natsMsg_Destroy(msg);
+    pthread_mutex_lock(&js->mu);
+    if (js->inflight > 0)
+        js->inflight--;
+    /* The ring holds TSR_JS_ASYNC_MAX results and publish refuses when
+     * inflight + queued would exceed it, so this never overwrites. */
+    size_t slot = (js->ring_head + js->ring_len) % TSR_JS_ASYNC_MAX;
+    js->ring[slot] = a;
+    if (js->ring_len < TSR_JS_ASYNC_MAX)
+        js->ring_len++;
+    pthread_mutex_unlock(&js->mu);
+}
+
+static tsr_status apply_opts(tsr_js *js, const tsr_js_opts *o)
+{
+    js->log = o->log;
+    js->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
+    js->reconnect_min_ms = o->reconnect_min_ms ? o->reconnect_min_ms : 100;
+    js->reconnect_max_ms = o->reconnect_max_ms ? o->reconnect_max_ms : 2000;
+    js->max_pending = o->max_pending ? o->max_pending : 256;
+    if (!o->url || js->timeout_ms < 0 || js->reconnect_min_ms < 1 ||
+        js->reconnect_max_ms < js->reconnect_min_ms || js->max_pending < 1 ||
+        js->max_pending > TSR_JS_ASYNC_MAX)
+        return TSR_ERR_ARG;
+    return TSR_OK;
+}
+
+static natsStatus make_nats_opts(tsr_js *js, const tsr_js_opts *o, natsOptions **out)
+{
+    natsOptions *no = NULL;
+    natsStatus s = natsOptions_Create(&no);
+    if (s == NATS_OK) s = natsOptions_SetServers(no, (const char *[]){o->url}, 1);
+    if (s == NATS_OK && strchr(o->url, ',')) s = natsOptions_SetURL(no, o->url);
+    if (s == NATS_OK && o->name) s = natsOptions_SetName(no, o->name);
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(no, -1);
+    if (s == NATS_OK) s = natsOptions_SetCustomReconnectDelay(no, reconnect_delay, js);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(no, on_reconnected, js);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(no, on_disconnected, js);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(no, js->timeout_ms);
+    if (s == NATS_OK) s = natsOptions_SetMaxPendingMsgs(no, TSR_JS_SUB_PENDING_MAX);
+    if (s == NATS_OK && o->background_connect)
+        s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+    if (s != NATS_OK)
+        natsOptions_Destroy(no);
+    else
+        *out = no;
+    return s;
+}
+
+static tsr_status open_jetstream(tsr_js *js)
+{
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = js->timeout_ms;
+    jo.PublishAsync.MaxPending = js->max_pending;
+    jo.PublishAsync.AckHandler = on_ack;
+    jo.PublishAsync.AckHandlerClosure = js;
+    jo.PublishAsync.StallWait = 1; /* a full window is BUSY for the caller, not a stall */
+    return map(natsConnection_JetStream(&js->js, js->nc, &jo));
+}
+
+tsr_status tsr_js_connect(tsr_js **out, const tsr_js_opts *o)
+{
+    *out = NULL;
+    if (!o)
+        return TSR_ERR_ARG;
+    tsr_js *js = calloc(1, sizeof *js);
+    if (!js)
+        return TSR_ERR_NOMEM;
+    pthread_mutex_init(&js->mu, NULL);
+    tsr_status st = apply_opts(js, o);
+    natsOptions *no = NULL;
+    if (st == TSR_OK)
+        st = map(make_nats_opts(js, o, &no));
+    if (st == TSR_OK) {
+        natsStatus ns = natsConnection_Connect(&js->nc, no);
+        if (ns == NATS_NOT_YET_CONNECTED && o->background_connect)
+            ns = NATS_OK;
+        st = ns == NATS_OK ? TSR_OK : map(ns) == TSR_ERR_JS ? TSR_ERR_UNAVAILABLE : map(ns);
+    }
+    natsOptions_Destroy(no);
+    if (st == TSR_OK)
+        st = open_jetstream(js);
+    if (st != TSR_OK) {
+        tsr_log_warn(o->log, "nats_connect_failed", "url=%s status=%s", o->url,
+                     tsr_status_name(st));
+        tsr_js_close(js);
+        return st;
+    }
+    *out = js;
+    return TSR_OK;
+}
+
+void tsr_js_close(tsr_js *js)
+{
+    if (!js)
+        return;
+    if (js->js)
+        jsCtx_Destroy(js->js);
+    if (js->nc) {
+        natsConnection_Close(js->nc);
+        natsConnection_Destroy(js->nc);
+    }
+    pthread_mutex_destroy(&js->mu);
+    free(js);
+}
+
+bool tsr_js_connected(tsr_js *js)
+{
+    return js && js->nc && natsConnection_Status(js->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+uint64_t tsr_js_reconnects(tsr_js *js)
+{
+    pthread_mutex_lock(&js->mu);
+    uint64_t r = js->reconnects;
+    pthread_mutex_unlock(&js->mu);
+    return r;
+}
+
+/* ---- streams ---------------------------------------------------------------- */
+
+const tsr_js_stream_spec *tsr_js_tessera_streams(int replicas, size_t *n)
+{
+    static tsr_js_stream_spec t[7];
+    const tsr_js_stream_spec base[7] = {
+        {TSR_STREAM_TICKETS, TSR_SUBJ_TICKETS_ALL, 1, WEEK_NS, -1, -1, DEDUP_NS},
+        {TSR_STREAM_SEALS, TSR_SUBJ_SEALS_ALL, 1, WEEK_NS, -1, -1, DEDUP_NS},
+        {TSR_STREAM_RECEIPTS, "tsr.receipts.>", 1, WEEK_NS, -1, -1, DEDUP_NS},
+        {TSR_STREAM_CTL, "tsr.ctl.>", 1, WEEK_NS, -1, -1, DEDUP_NS},
+        {TSR_STREAM_REPLAY, "tsr.replay.>", 1, WEEK_NS, -1, -1, DEDUP_NS},
+        {TSR_STREAM_BEACONS, TSR_SUBJ_BEACON, 1, BEACON_AGE_NS, -1, 1, DEDUP_NS},
+        {TSR_STREAM_STATUS, TSR_SUBJ_STATUS_ALL, 1, WEEK_NS, -1, 1, DEDUP_NS},
+    };
+    for (int i = 0; i < 7; i++) {
+        t[i] = base[i];
+        t[i].replicas = replicas;
+    }
+    *n = 7;
+    return t;
+}
+
+static void fill_stream_config(jsStreamConfig *c, const tsr_js_stream_spec *s,
+                               const char **subjects)
+{
+    jsStreamConfig_Init(c);
+    subjects[0] = s->subject;
+    c->Name = s->name;
+    c->Subjects = subjects;
+    c->SubjectsLen = 1;
+    c->Retention = js_LimitsPolicy;
+    c->Storage = js_FileStorage;
+    c->Replicas = s->replicas;
+    c->MaxAge = s->max_age_ns;
+    c->MaxBytes = s->max_bytes;
+    c->MaxMsgsPerSubject = s->max_msgs_per_subject;
+    c->Duplicates = s->duplicate_window_ns;
+    c->MaxMsgSize = TSR_JS_MSG_MAX;
+    c->Discard = js_DiscardOld;
+}
+
+tsr_status tsr_js_stream_ensure(tsr_js *js, const tsr_js_stream_spec *s)
+{
+    if (!js || !s || !s->name || !s->subject || (s->replicas != 1 && s->replicas != 3))
+        return TSR_ERR_ARG;
+    jsStreamConfig c;
+    const char *subjects[1];
+    fill_stream_config(&c, s, subjects);
+    jsErrCode ec = 0;
+    jsStreamInfo *si = NULL;
+    natsStatus ns = js_AddStream(&si, js->js, &c, NULL, &ec);
+    if (ns == NATS_OK) {
+        jsStreamInfo_Destroy(si);
+        return TSR_OK;
+    }
+    if (ec != JSStreamNameExistErr)
+        return map(ns);
+    /* It exists with another config: update what may change (limits,
+     * replicas); the server refuses storage or retention changes. */
+    ns = js_UpdateStream(&si, js->js, &c, NULL, &ec);
+    if (ns == NATS_OK) {
+        jsStreamInfo_Destroy(si);
+        tsr_log_info(js->log, "stream_updated", "stream=%s", s->name);
+        return TSR_OK;
+    }
+    tsr_log_error(js->log, "stream_incompatible", "stream=%s err=%d %s", s->name, (int)ec,
+                  nats_GetLastError(NULL));
+    return ns == NATS_ERR ? TSR_ERR_JS_STREAM_CONFIG : map(ns);
+}
+
+tsr_status tsr_js_ensure_tessera_streams(tsr_js *js, int replicas)
+{
+    size_t n;
+    const tsr_js_stream_spec *t = tsr_js_tessera_streams(replicas, &n);
+    for (size_t i = 0; i < n; i++) {
+        tsr_status st = tsr_js_stream_ensure(js, &t[i]);
+        if (st != TSR_OK)
+            return st;
+    }
+    return TSR_OK;
+}
+
+tsr_status tsr_js_stream_msgs(tsr_js *js, const char *stream, uint64_t *msgs)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode ec = 0;
+    natsStatus ns = js_GetStreamInfo(&si, js->js, stream, NULL, &ec);
+    if (ns == NATS_NOT_FOUND)
+        return TSR_ERR_NOT_FOUND;
+    if (ns != NATS_OK)
+        return map(ns);
+    *msgs = si->State.Msgs;
+    jsStreamInfo_Destroy(si);
+    return TSR_OK;
+}
+
+/* ---- publishing --------------------------------------------------------------- */
+
+static tsr_status make_msg(natsMsg **m, const char *subject, const char *msg_id,
+                           const void *data, size_t len)
+{
+    if (!subject || (!data && len) || len > TSR_JS_MSG_MAX)
+        return len > TSR_JS_MSG_MAX ? TSR_ERR_TOO_LARGE : TSR_ERR_ARG;
+    natsStatus ns = natsMsg_Create(m, subject, NULL, data, (int)len);
+    if (ns == NATS_OK && msg_id)
+        ns = natsMsgHeader_Set(*m, "Nats-Msg-Id", msg_id);
+    if (ns != NATS_OK) {
+        natsMsg_Destroy(*m);
+        *m = NULL;
+    }
+    return map(ns);
+}
+
+tsr_status tsr_js_publish(tsr_js *js, const char *subject, const char *msg_id,
+                          const void *data, size_t len, bool *duplicate)
+{
+    if (duplicate)
+        *duplicate = false;
+    natsMsg *m = NULL;
+    tsr_status st = make_msg(&m, subject, msg_id, data, len);
+    if (st != TSR_OK)
+        return st;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = js->timeout_ms;
+    jsPubAck *pa = NULL;
+    jsErrCode ec = 0;
+    natsStatus ns = js_PublishMsg(&pa, js->js, m, &po, &ec);
+    natsMsg_Destroy(m);
+    if (ns == NATS_OK && duplicate)
+        *duplicate = pa->Duplicate;
+    jsPubAck_Destroy(pa);
+    return map(ns);
+}
+
+tsr_status tsr_js_publish_core(tsr_js *js, const char *subject, const void *data, size_t len)
+{
+    if (!subject || (!data && len))
+        return TSR_ERR_ARG;
+    if (len > TSR_JS_MSG_MAX)
+        return TSR_ERR_TOO_LARGE;
+    return map(natsConnection_Publish(js->nc, subject, data, (int)len));
+}
+
+tsr_status tsr_js_publish_async(tsr_js *js, const char *subject, const char *msg_id,
+                                const void *data, size_t len)
+{
+    if (!msg_id || strlen(msg_id) >= TSR_SUBJECT_MAX)
+        return TSR_ERR_ARG;
+    pthread_mutex_lock(&js->mu);
+    bool full = js->inflight + js->ring_len >= (size_t)js->max_pending;
+    if (!full)
+        js->inflight++; /* reserve before publishing: the ack may beat us back */
+    pthread_mutex_unlock(&js->mu);
+    if (full)
+        return TSR_ERR_BUSY;
+    natsMsg *m = NULL;
+    tsr_status st = make_msg(&m, subject, msg_id, data, len);
+    if (st == TSR_OK) {
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = js->timeout_ms; /* without it a lost ack never times out */
+        /* js_PublishMsgAsync takes the message (sets m to NULL) on success. */
+        natsStatus ns = js_PublishMsgAsync(js->js, &m, &po);
+        natsMsg_Destroy(m);
+        st = map(ns);
+        if (ns == NATS_TIMEOUT) /* the MaxPending stall: our window is full */
+            st = TSR_ERR_BUSY;
+    }
+    if (st != TSR_OK) {
+        pthread_mutex_lock(&js->mu);
+        js->inflight--;
+        pthread_mutex_unlock(&js->mu);
+    }
+    return st;
+}
+
+size_t tsr_js_async_results(tsr_js *js, tsr_js_ack *out, size_t cap)
+{
+    pthread_mutex_lock(&js->mu);
+    size_t n = 0;
+    while (n < cap && js->ring_len > 0) {
+        out[n++] = js->ring[js->ring_head];
+        js->ring_head = (js->ring_head + 1) % TSR_JS_ASYNC_MAX;
+        js->ring_len--;
+    }
+    pthread_mutex_unlock(&js->mu);
+    return n;
+}
+
+size_t tsr_js_async_outstanding(tsr_js *js)
+{
+    pthread_mutex_lock(&js->mu);
+    size_t n = js->inflight + js->ring_len;
+    pthread_mutex_unlock(&js->mu);
+    return n;
+}
+
+/* ---- pull consumers ------------------------------------------------------------ */
+
+static tsr_status add_consumer(tsr_js *js, const tsr_js_consumer_spec *s)
+{
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = s->durable;
+    cc.FilterSubject = s->filter;
+    cc.AckPolicy = js_AckExplicit;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.AckWait = s->ack_wait_ns ? s->ack_wait_ns : INT64_C(30) * 1000000000;
+    cc.MaxAckPending = s->max_ack_pending ? s->max_ack_pending : 4096;
+    cc.MaxDeliver = -1; /* never give up on a message: losing one is worse */
+    jsConsumerInfo *ci = NULL;
+    jsErrCode ec = 0;
+    natsStatus ns = js_AddConsumer(&ci, js->js, s->stream, &cc, NULL, &ec);
+    jsConsumerInfo_Destroy(ci);
+    if (ns != NATS_OK && ec == JSConsumerNameExistErr)
+        ns = NATS_OK; /* exists with another config (e.g. AckWait): keep it */
+    if (ns != NATS_OK)
+        tsr_log_warn(js->log, "consumer_add_failed", "stream=%s durable=%s err=%d",
+                     s->stream, s->durable, (int)ec);
+    return map(ns);
+}
+
+tsr_status tsr_js_pull_open(tsr_js_pull **out, tsr_js *js, const tsr_js_consumer_spec *spec)
+{
+    *out = NULL;
+    if (!js || !spec || !spec->stream || !spec->durable)
+        return TSR_ERR_ARG;
+    tsr_status st = add_consumer(js, spec);
+    if (st != TSR_OK)
+        return st;
+    tsr_js_pull *p = calloc(1, sizeof *p);
+    if (!p)
+        return TSR_ERR_NOMEM;
+    p->js = js;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = spec->stream;
+    so.Consumer = spec->durable; /* bind to the consumer made above */
+    jsErrCode ec = 0;
+    natsStatus ns = js_PullSubscribe(&p->sub, js->js, spec->filter ? spec->filter : ">",
+                                     spec->durable, NULL, &so, &ec);
+    if (ns != NATS_OK) {
+        free(p);
+        return map(ns);
+    }
+    *out = p;
+    return TSR_OK;
+}
+
+void tsr_js_pull_close(tsr_js_pull *p)
+{
+    if (!p)
+        return;
+    natsSubscription_Destroy(p->sub); /* Destroy, not Unsubscribe: keep the durable */
+    free(p);
+}
+
+tsr_status tsr_js_fetch(tsr_js_pull *p, int max, int64_t wait_ms, tsr_js_msgs *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!p || max < 1 || max > TSR_JS_FETCH_MAX || wait_ms < 0)
+        return TSR_ERR_ARG;
+    natsMsgList *list = calloc(1, sizeof *list);
+    if (!list)
+        return TSR_ERR_NOMEM;
+    jsFetchRequest fr;
+    jsFetchRequest_Init(&fr);
+    fr.Batch = max;
+    /* The server expires the request; NoWait answers at once when empty.
+     * cnats waits Expires plus its own margin, which bounds the call. */
+    if (wait_ms == 0)
+        fr.NoWait = true;
+    else
+        fr.Expires = wait_ms * INT64_C(1000000);
+    natsStatus ns = natsSubscription_FetchRequest(list, p->sub, &fr);
+    if (ns == NATS_OK && list->Count == 0)
+        ns = NATS_TIMEOUT;
+    if (ns != NATS_OK) {
+        natsMsgList_Destroy(list);
+        free(list);
+        return ns == NATS_NOT_FOUND ? TSR_ERR_TIMEOUT : map(ns);
+    }
+    out->list_ = list;
+    out->count = list->Count;
+    return TSR_OK;
+}
+
+static natsMsg *msg_at(const tsr_js_msgs *m, int i)
+{
+    const natsMsgList *l = m->list_;
+    return (l && i >= 0 && i < l->Count) ? l->Msgs[i] : NULL;
+}
+
+const void *tsr_js_msg_data(const tsr_js_msgs *m, int i, size_t *len)
+{
+    natsMsg *msg = msg_at(m, i);
+    *len = msg ? (size_t)natsMsg_GetDataLength(msg) : 0;
+    return msg ? natsMsg_GetData(msg) : NULL;
+}
+
+const char *tsr_js_msg_subject(const tsr_js_msgs *m, int i)
+{
+    natsMsg *msg = msg_at(m, i);
+    return msg ? natsMsg_GetSubject(msg) : NULL;
+}
+
+const char *tsr_js_msg_id(const tsr_js_msgs *m, int i)
+{
+    natsMsg *msg = msg_at(m, i);
+    const char *id = NULL;
+    if (!msg || natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK)
+        return NULL;
+    return id;
+}
+
+uint64_t tsr_js_msg_delivered(const tsr_js_msgs *m, int i)
+{
+    natsMsg *msg = msg_at(m, i);
+    jsMsgMetaData *md = NULL;
+    if (!msg || natsMsg_GetMetaData(&md, msg) != NATS_OK)
+        return 0;
+    uint64_t n = md->NumDelivered;
+    jsMsgMetaData_Destroy(md);
+    return n;
+}
+
+tsr_status tsr_js_msg_ack(const tsr_js_msgs *m, int i)
+{
+    natsMsg *msg = msg_at(m, i);
+    return msg ? map(natsMsg_Ack(msg, NULL)) : TSR_ERR_ARG;
+}
+
+tsr_status tsr_js_msg_nak(const tsr_js_msgs *m, int i, int64_t delay_ms)
+{
+    natsMsg *msg = msg_at(m, i);
+    if (!msg || delay_ms < 0)
+        return TSR_ERR_ARG;
+    return map(natsMsg_NakWithDelay(msg, delay_ms, NULL));
+}
+
+tsr_status tsr_js_msg_term(const tsr_js_msgs *m, int i)
+{
+    natsMsg *msg = msg_at(m, i);
+    return msg ? map(natsMsg_Term(msg, NULL)) : TSR_ERR_ARG;
+}
+
+void tsr_js_msgs_free(tsr_js_msgs *m)
+{
+    if (!m || !m->list_)
+        return;
+    natsMsgList_Destroy(m->list_);
+    free(m->list_);
+    m->list_ = NULL;
+    m->count = 0;
+}
+
+/* ---- plain subscriptions ---------------------------------------------------------- */
+
+tsr_status tsr_js_sub_open(tsr_js_sub **out, tsr_js *js, const char *subject)
+{
+    *out = NULL;
+    if (!js || !subject)
+        return TSR_ERR_ARG;
+    tsr_js_sub *s = calloc(1, sizeof *s);
+    if (!s)
+        return TSR_ERR_NOMEM;
+    natsStatus ns = natsConnection_SubscribeSync(&s->sub, js->nc, subject);
+    if (ns == NATS_OK)
+        ns = natsSubscription_SetPendingLimits(s->sub, TSR_JS_SUB_PENDING_MAX,
+                                               TSR_JS_SUB_PENDING_MAX * 1024);
+    if (ns != NATS_OK) {
+        natsSubscription_Destroy(s->sub);
+        free(s);
+        return map(ns);
+    }
+    *out = s;
+    return TSR_OK;
+}
+
+void tsr_js_sub_close(tsr_js_sub *s)
+{
+    if (!s)
+        return;
+    natsSubscription_Unsubscribe(s->sub);
+    natsSubscription_Destroy(s->sub);
+    free(s);
+}
+
+tsr_status tsr_js_sub_next(tsr_js_sub *s, int64_t wait_ms, void *buf, size_t cap,
+                           size_t *len, char *subject)
+{
+    natsMsg *m = NULL;
+    natsStatus ns = natsSubscription_NextMsg(&m, s->sub, wait_ms > 0 ? wait_ms : 1);
+    if (ns != NATS_OK)
+        return map(ns);
+    size_t n = (size_t)natsMsg_GetDataLength(m);
+    tsr_status st = TSR_OK;
+    if (n > cap) {
+        st = TSR_ERR_TOO_LARGE;
+    } else {
+        memcpy(buf, natsMsg_GetData(m), n);
+        *len = n;
+        if (subject)
+            snprintf(subject, TSR_SUBJECT_MAX, "%s", natsMsg_GetSubject(m));
+    }
+    natsMsg_Destroy(m);
+    return st;
+}
