@@ -243,9 +243,11 @@ tsr_status tsr_draw_record_verify(const tsr_draw_record *r, const uint8_t *pinne
         tsr_draw_why(why, why_len, "cutoff token signature does not verify");
         return TSR_ERR_SIGNATURE;
     }
-    tsr_status st = check_reveals(r, why, why_len);
+    /* The manifest was published before any reveal, so it is checked
+     * first: a reveal is only meaningful against a verified root. */
+    tsr_status st = tsr_draw_manifest_verify(m, NULL, why, why_len);
     if (st == TSR_OK)
-        st = tsr_draw_manifest_verify(m, NULL, why, why_len);
+        st = check_reveals(r, why, why_len);
     if (st == TSR_OK)
         st = check_outcome(r, why, why_len);
     if (st != TSR_OK)
