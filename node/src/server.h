@@ -205,6 +205,20 @@ const char *tsr_server_node_id(const tsr_server *srv);
  * TSR_ERR_NOT_FOUND when no observable route has this literal path. */
 tsr_status tsr_server_notify(tsr_server *srv, const char *path) TSR_MUST_CHECK;
 
+/* Submits a job that has no request behind it (taken in every case): a
+ * seal at cutoff, a catalogue install. Its done hook (if any) runs on the
+ * CoAP thread when it finishes; nobody gets a reply. TSR_ERR_BUSY,
+ * TSR_ERR_SHUTTING_DOWN (the job is freed). */
+tsr_status tsr_server_submit_internal(tsr_server *srv, tsr_job *job) TSR_MUST_CHECK;
+
+/* A function the CoAP thread calls about every TSR_SERVER_TICK_MS (timers:
+ * seal at cutoff, session expiry, notifications). At most
+ * TSR_SERVER_TICKS_MAX; TSR_ERR_TOO_LARGE beyond. Module init only. */
+#define TSR_SERVER_TICK_MS 50
+#define TSR_SERVER_TICKS_MAX 8
+typedef void (*tsr_server_tick_fn)(tsr_server *srv, void *arg);
+tsr_status tsr_server_add_tick(tsr_server *srv, tsr_server_tick_fn fn, void *arg) TSR_MUST_CHECK;
+
 /* Per-module state: a module stores its pointer under its name during init
  * and finds it again in handlers. TSR_ERR_EXISTS when set twice,
  * TSR_ERR_TOO_LARGE past 8 modules. The server never frees it; the module's

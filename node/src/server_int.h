@@ -1,0 +1,129 @@
+/* Private to the server files (server.c, server_coap.c) and node.c. */
+#ifndef TSR_NODE_SERVER_INT_H
+#define TSR_NODE_SERVER_INT_H
+
+#include <coap3/coap.h>
+
+#include "config.h"
+#include "server.h"
+#include "writer.h"
+
+/* Module states a server holds (core, accounts, and room to grow). */
+#define TSR_SERVER_MODULES_MAX 8
+/* Observable resources: draws per game plus notifications. */
+#define TSR_SERVER_OBSERVABLE_MAX (64 + 8)
+/* How long a stopping node waits for the last replies to go out. */
+#define TSR_SERVER_DRAIN_MS 2000
+
+typedef struct route_entry {
+    tsr_route r;
+    size_t n_segs;
+    char segs[TSR_ROUTE_SEGMENTS_MAX][TSR_ROUTE_SEGMENT_MAX]; /* "" = <param> */
+} route_entry;
+
+/* A reply in flight: the async state of libcoap plus the job it carries. */
+typedef struct pending_reply {
+    coap_async_t *async;
+    tsr_job *job;
+    struct pending_reply *prev, *next;
+} pending_reply;
+
+/* The CoAP exchange behind a tsr_request. */
+typedef struct exchange {
+    coap_resource_t *res;
+    coap_session_t *sess;
+    const coap_pdu_t *pdu;
+    coap_pdu_t *resp;
+    const coap_string_t *query;
+    bool replied;
+} exchange;
+
+struct tsr_server {
+    const tsr_node_config *cfg;
+    const tsr_env *env;
+    tsr_store *store;
+    tsr_store_conn *reader;
+    tsr_keypair node_key;
+    tsr_psk *psks;
+    size_t n_psks;
+
+    route_entry *routes;
+    size_t n_routes;
+
+    coap_context_t *ctx;
+    coap_resource_t *unknown;
+    struct {
+        char path[TSR_ROUTE_SEGMENT_MAX];
+        coap_resource_t *res;
+    } observable[TSR_SERVER_OBSERVABLE_MAX];
+    size_t n_observable;
+    int port_plain, port_dtls;
+    int ep_fd, done_fd, stop_fd;
+    bool stopping;
+
+    tsr_writer *writer;
+    pending_reply *replying;
+    size_t n_replying;
+
+    tsr_session_resolve_fn resolver;
+    void *resolver_arg;
+    tsr_wallet_hooks wallet;
+    bool has_wallet;
+
+    const char *module_names[TSR_SERVER_MODULES_MAX];
+    void *module_states[TSR_SERVER_MODULES_MAX];
+    size_t n_modules;
+
+    struct {
+        tsr_server_tick_fn fn;
+        void *arg;
+    } ticks[TSR_SERVER_TICKS_MAX];
+    size_t n_ticks;
+    int64_t last_tick_mono_ns;
+
+    uint64_t requests, errors;
+};
+
+/* Creates a server (no sockets yet). Owns *out. Copies the key and PSKs. */
+tsr_status tsr_server_create(tsr_server **out, const tsr_node_config *cfg, const tsr_env *env,
+                             tsr_store *store, const tsr_keypair *key, const tsr_psk *psks,
+                             size_t n_psks) TSR_MUST_CHECK;
+
+/* Creates the libcoap context, the resources of the registered routes and
+ * the endpoints; starts the writer. Call after every module registered. */
+tsr_status tsr_server_listen(tsr_server *srv) TSR_MUST_CHECK;
+
+/* Runs the loop until the stop eventfd is written, then drains: refuses
+ * new writes, finishes queued jobs, sends their replies. */
+tsr_status tsr_server_run(tsr_server *srv) TSR_MUST_CHECK;
+
+/* Async-signal-safe stop request. */
+void tsr_server_request_stop(tsr_server *srv);
+
+/* Frees everything; NULL-safe. */
+void tsr_server_destroy(tsr_server *srv);
+
+/* The request dispatcher (server.c), called by the CoAP handler. */
+void tsr_server_dispatch(tsr_server *srv, exchange *x);
+
+/* Matches a path ("v1/bets/x", split in place) and req->method against the
+ * routes: fills req->route and req->params. TSR_ERR_NOT_FOUND, or
+ * TSR_ERR_METHOD when the path exists for other methods. */
+tsr_status tsr_server_find_route(tsr_server *srv, char *path, tsr_request *req) TSR_MUST_CHECK;
+
+/* Sends the reply of a finished job on its exchange (server.c). */
+void tsr_server_reply_job(exchange *x, tsr_job *job);
+
+/* Writes a JSON body with code into the exchange's response. */
+void tsr_server_write_json(exchange *x, int code, json_t *body, int max_age);
+
+/* Creates the catch-all resource and one per observable route. */
+tsr_status tsr_server_add_resources(tsr_server *srv) TSR_MUST_CHECK;
+
+/* Gives finished jobs to their pending replies (server_coap.c). */
+void tsr_server_complete(tsr_server *srv);
+
+/* Tracks a submitted job's async reply (server_coap.c). TSR_ERR_NOMEM. */
+tsr_status tsr_server_track(tsr_server *srv, exchange *x, tsr_job *job) TSR_MUST_CHECK;
+
+#endif

@@ -1,0 +1,393 @@
+/* The writer thread (group commit) and the auth workers. See writer.h. */
+#include "writer.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tessera/log.h"
+
+/* An idempotency scope: a route pattern (< 64) and a caller id (< 40). */
+#define SCOPE_MAX 128
+
+typedef struct job_list {
+    tsr_job *head, *tail;
+} job_list;
+
+struct tsr_writer {
+    tsr_writer_opts o;
+    pthread_mutex_t mu;
+    pthread_cond_t work;      /* writer queue or stop */
+    pthread_cond_t auth_work; /* auth queue or stop */
+    job_list queue;           /* waiting for the writer */
+    job_list auth_queue;      /* waiting for prepare */
+    job_list done;            /* finished, for the CoAP thread */
+    size_t pending;           /* submitted and not yet taken back */
+    size_t auth_busy;         /* auth jobs being prepared */
+    bool stopping, stopped;
+    pthread_t writer_thread;
+    bool writer_started;
+    pthread_t *auth_threads;
+    size_t n_auth;
+    uint64_t groups, jobs;
+    tsr_job **group;          /* group_max slots */
+};
+
+static void list_push(job_list *l, tsr_job *j)
+{
+    j->next_ = NULL;
+    if (l->tail)
+        l->tail->next_ = j;
+    else
+        l->head = j;
+    l->tail = j;
+}
+
+static tsr_job *list_pop(job_list *l)
+{
+    tsr_job *j = l->head;
+    if (j) {
+        l->head = j->next_;
+        if (!l->head)
+            l->tail = NULL;
+        j->next_ = NULL;
+    }
+    return j;
+}
+
+static void signal_done(tsr_writer *w)
+{
+    uint64_t one = 1;
+    ssize_t r = write(w->o.done_fd, &one, sizeof one);
+    (void)r; /* an eventfd counter only fails when it would overflow */
+}
+
+/* ---- idempotency ------------------------------------------------------------ */
+
+static const char SQL_IDEM_GET[] =
+    "SELECT req_hash, code, response FROM idempotency WHERE scope = ?1 AND key = ?2";
+static const char SQL_IDEM_PUT[] =
+    "INSERT INTO idempotency(scope, key, req_hash, code, response, created_at_ns) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/* The scope of a key: the route and the caller, so that two players (or a
+ * player and a terminal) never share a key space. */
+static void idem_scope(const tsr_job *j, char *buf, size_t len)
+{
+    const tsr_caller *c = &j->caller;
+    if (c->kind == TSR_CALLER_PLAYER)
+        snprintf(buf, len, "%s|p:%" PRId64, j->route ? j->route : "", c->player_id);
+    else if (c->kind == TSR_CALLER_TERMINAL)
+        snprintf(buf, len, "%s|t:%s", j->route ? j->route : "", c->terminal_id);
+    else
+        snprintf(buf, len, "%s|a", j->route ? j->route : "");
+}
+
+/* TSR_OK with *found when the key was seen: the stored reply is put in the
+ * job (same request) or the job fails with TSR_ERR_IDEMPOTENT_MISMATCH. */
+static tsr_status idem_lookup(tsr_store_txn *t, tsr_job *j, const char *scope, bool *found)
+{
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(tsr_store_txn_conn(t), SQL_IDEM_GET, &st);
+    *found = false;
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->idempotency_key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        if (sqlite3_column_bytes(st, 0) != TSR_HASH_LEN ||
+            memcmp(sqlite3_column_blob(st, 0), j->request_hash, TSR_HASH_LEN) != 0) {
+            s = TSR_ERR_IDEMPOTENT_MISMATCH;
+        } else {
+            const char *text = (const char *)sqlite3_column_text(st, 2);
+            j->ok_code = sqlite3_column_int(st, 1);
+            j->response = text ? json_loads(text, 0, NULL) : NULL;
+            j->replayed = true;
+        }
+    } else if (rc != SQLITE_DONE) {
+        s = tsr_store_status(rc);
+    }
+    sqlite3_reset(st);
+    return s;
+}
+
+static tsr_status idem_store(tsr_store_txn *t, tsr_job *j, const char *scope)
+{
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(tsr_store_txn_conn(t), SQL_IDEM_PUT, &st);
+    if (s != TSR_OK)
+        return s;
+    char *text = j->response ? json_dumps(j->response, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (j->response && !text)
+        return TSR_ERR_NOMEM;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->idempotency_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, j->request_hash, TSR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, j->ok_code);
+    if (text)
+        sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, tsr_store_txn_now(t).now_ns);
+    s = tsr_store_exec_stmt(st);
+    free(text);
+    return s;
+}
+
+/* ---- one job in its savepoint ------------------------------------------------ */
+
+static void job_reset_reply(tsr_job *j)
+{
+    json_decref(j->response);
+    j->response = NULL;
+}
+
+static tsr_status run_apply(tsr_store_txn *t, tsr_job *j)
+{
+    char scope[SCOPE_MAX];
+    bool found = false;
+    tsr_status s = TSR_OK;
+    if (j->idempotency_key) {
+        idem_scope(j, scope, sizeof scope);
+        s = idem_lookup(t, j, scope, &found);
+        if (s != TSR_OK || found)
+            return s;
+    }
+    s = j->apply(t, j);
+    if (s == TSR_OK && j->idempotency_key)
+        s = idem_store(t, j, scope);
+    return s;
+}
+
+static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
+{
+    tsr_status s = tsr_store_txn_savepoint(t);
+    if (s == TSR_OK) {
+        s = run_apply(t, j);
+        tsr_status e = s == TSR_OK ? tsr_store_txn_release(t) : tsr_store_txn_rollback_to(t);
+        if (s == TSR_OK)
+            s = e;
+        else if (e != TSR_OK)
+            tsr_log_error(w->o.env->log, "writer_rollback_failed", "job=%s status=%s", j->kind,
+                          tsr_status_name(e));
+    }
+    if (s != TSR_OK)
+        job_reset_reply(j);
+    j->status = s;
+}
+
+/* ---- the group --------------------------------------------------------------- */
+
+static void fail_group(tsr_writer *w, size_t n, tsr_status s)
+{
+    tsr_log_error(w->o.env->log, "writer_group_failed", "jobs=%zu status=%s", n,
+                  tsr_status_name(s));
+    for (size_t i = 0; i < n; i++) {
+        w->group[i]->status = s;
+        job_reset_reply(w->group[i]);
+    }
+}
+
+static void run_group(tsr_writer *w, size_t n)
+{
+    tsr_store_txn *t;
+    tsr_status s = tsr_store_txn_begin(w->o.store, w->o.env, &t);
+    if (s != TSR_OK) {
+        fail_group(w, n, s);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        run_job(w, t, w->group[i]);
+    s = tsr_store_txn_commit(t);
+    if (s != TSR_OK)
+        fail_group(w, n, s);
+}
+
+static void *writer_main(void *arg)
+{
+    tsr_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->queue.head && !(w->stopping && !w->auth_queue.head && !w->auth_busy))
+            pthread_cond_wait(&w->work, &w->mu);
+        if (!w->queue.head)
+            break;
+        size_t n = 0;
+        while (n < w->o.group_max && w->queue.head)
+            w->group[n++] = list_pop(&w->queue);
+        pthread_mutex_unlock(&w->mu);
+        run_group(w, n);
+        pthread_mutex_lock(&w->mu);
+        for (size_t i = 0; i < n; i++)
+            list_push(&w->done, w->group[i]);
+        w->groups++;
+        w->jobs += n;
+        signal_done(w);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void *auth_main(void *arg)
+{
+    tsr_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->auth_queue.head && !w->stopping)
+            pthread_cond_wait(&w->auth_work, &w->mu);
+        tsr_job *j = list_pop(&w->auth_queue);
+        if (!j)
+            break;
+        w->auth_busy++;
+        pthread_mutex_unlock(&w->mu);
+        j->status = j->prepare(j);
+        pthread_mutex_lock(&w->mu);
+        w->auth_busy--;
+        if (j->status == TSR_OK) {
+            list_push(&w->queue, j);
+        } else {
+            list_push(&w->done, j);
+            signal_done(w);
+        }
+        pthread_cond_signal(&w->work);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+static tsr_status start_threads(tsr_writer *w)
+{
+    if (pthread_create(&w->writer_thread, NULL, writer_main, w) != 0)
+        return TSR_ERR_INTERNAL;
+    w->writer_started = true;
+    w->auth_threads = calloc(w->o.auth_workers, sizeof *w->auth_threads);
+    if (!w->auth_threads)
+        return TSR_ERR_NOMEM;
+    for (; w->n_auth < w->o.auth_workers; w->n_auth++)
+        if (pthread_create(&w->auth_threads[w->n_auth], NULL, auth_main, w) != 0)
+            return TSR_ERR_INTERNAL;
+    return TSR_OK;
+}
+
+tsr_status tsr_writer_start(tsr_writer **out, const tsr_writer_opts *o)
+{
+    tsr_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return TSR_ERR_NOMEM;
+    w->o = *o;
+    if (w->o.auth_workers == 0)
+        w->o.auth_workers = 1;
+    w->group = calloc(o->group_max ? o->group_max : 1, sizeof *w->group);
+    if (!w->group) {
+        free(w);
+        return TSR_ERR_NOMEM;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->auth_work, NULL);
+    tsr_status s = start_threads(w);
+    if (s != TSR_OK) {
+        tsr_writer_destroy(w);
+        return s;
+    }
+    *out = w;
+    return TSR_OK;
+}
+
+tsr_status tsr_writer_submit(tsr_writer *w, tsr_job *job)
+{
+    pthread_mutex_lock(&w->mu);
+    tsr_status s = TSR_OK;
+    if (w->stopping)
+        s = TSR_ERR_SHUTTING_DOWN;
+    else if (w->pending >= w->o.queue_max)
+        s = TSR_ERR_BUSY;
+    if (s == TSR_OK) {
+        w->pending++;
+        if (job->prepare) {
+            list_push(&w->auth_queue, job);
+            pthread_cond_signal(&w->auth_work);
+        } else {
+            list_push(&w->queue, job);
+            pthread_cond_signal(&w->work);
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return s;
+}
+
+tsr_job *tsr_writer_take_done(tsr_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    tsr_job *head = w->done.head;
+    for (tsr_job *j = head; j; j = j->next_)
+        w->pending--;
+    w->done.head = w->done.tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    return head;
+}
+
+size_t tsr_writer_pending(tsr_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    size_t n = w->pending;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+void tsr_writer_stats(tsr_writer *w, uint64_t *groups, uint64_t *jobs)
+{
+    pthread_mutex_lock(&w->mu);
+    *groups = w->groups;
+    *jobs = w->jobs;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void tsr_writer_stop(tsr_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool was = w->stopped;
+    w->stopping = true;
+    w->stopped = true;
+    pthread_cond_broadcast(&w->auth_work);
+    pthread_cond_broadcast(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    if (was)
+        return;
+    /* Auth workers first: what they finish still goes to the writer. */
+    for (size_t i = 0; i < w->n_auth; i++)
+        pthread_join(w->auth_threads[i], NULL);
+    pthread_mutex_lock(&w->mu);
+    pthread_cond_broadcast(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    if (w->writer_started)
+        pthread_join(w->writer_thread, NULL);
+}
+
+static void free_list(job_list *l)
+{
+    tsr_job *j;
+    while ((j = list_pop(l)))
+        tsr_job_free(j);
+}
+
+void tsr_writer_destroy(tsr_writer *w)
+{
+    if (!w)
+        return;
+    tsr_writer_stop(w);
+    free_list(&w->queue);
+    free_list(&w->auth_queue);
+    free_list(&w->done);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->auth_work);
+    free(w->auth_threads);
+    free(w->group);
+    free(w);
+}
