@@ -1,0 +1,283 @@
+#include "ledger.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger_sql.h"
+
+/* The chart of accounts: a name is one of these prefixes, followed by a key
+ * when `keyed`. */
+typedef struct account_kind {
+    const char *prefix;
+    bool keyed;
+    int normal;
+    bool floor_zero;
+} account_kind;
+
+static const account_kind kinds[] = {
+    {"player:", true, -1, true},
+    {"agent_float:", true, -1, true},
+    {"sales:", true, -1, false},
+    {"prize_payable", false, -1, true},
+    {"withdrawals_pending", false, -1, true},
+    {"psp_clearing", false, 1, false},
+    {"prize_expense", false, 1, false},
+    {"tax_withheld", false, -1, false},
+    {"agent_cash", false, 1, false},
+};
+
+static bool key_ok(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > TSR_LEDGER_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static const account_kind *kind_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const account_kind *k = &kinds[i];
+        size_t pl = strlen(k->prefix);
+        if (k->keyed && strncmp(name, k->prefix, pl) == 0 && key_ok(name + pl))
+            return k;
+        if (!k->keyed && strcmp(name, k->prefix) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+static tsr_status keyed_name(char *out, const char *prefix, const char *key)
+{
+    out[0] = '\0';
+    if (!key || !key_ok(key))
+        return TSR_ERR_ARG;
+    snprintf(out, TSR_LEDGER_NAME_SIZE, "%s%s", prefix, key);
+    return TSR_OK;
+}
+
+tsr_status tsr_ledger_player_account(char *out, int64_t player_id)
+{
+    char key[24];
+    if (player_id <= 0) {
+        out[0] = '\0';
+        return TSR_ERR_ARG;
+    }
+    snprintf(key, sizeof key, "%lld", (long long)player_id);
+    return keyed_name(out, "player:", key);
+}
+
+tsr_status tsr_ledger_float_account(char *out, const char *terminal_id)
+{
+    return keyed_name(out, "agent_float:", terminal_id);
+}
+
+tsr_status tsr_ledger_sales_account(char *out, const char *game)
+{
+    return keyed_name(out, "sales:", game);
+}
+
+static tsr_status legs_validate(const tsr_ledger_leg *legs, size_t n)
+{
+    if (n < 2 || n > TSR_LEDGER_LEGS_MAX)
+        return TSR_ERR_ARG;
+    tsr_cents sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!legs[i].account || !kind_of(legs[i].account) || legs[i].amount == 0)
+            return TSR_ERR_ARG;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(legs[i].account, legs[j].account) == 0)
+                return TSR_ERR_ARG;
+        if (tsr_money_add(sum, legs[i].amount, &sum) != TSR_OK)
+            return TSR_ERR_OVERFLOW;
+    }
+    return sum == 0 ? TSR_OK : TSR_ERR_LEDGER_UNBALANCED;
+}
+
+static tsr_status insert_tx(tsr_store_conn *db, const char *kind, const char *ref, int64_t now_ns,
+                            int64_t *tx_id)
+{
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, "INSERT INTO ledger_tx(kind, ref, at_ns) VALUES (?1, ?2, ?3)", &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, ref ? ref : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now_ns);
+    st = tsr_sql_run(s);
+    *tx_id = tsr_sql_last_id(db);
+    return st;
+}
+
+/* Reads (creating on first use) the account's id and natural balance. */
+static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id, tsr_cents *balance)
+{
+    const account_kind *k = kind_of(name);
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db,
+        "INSERT INTO accounts(name, normal, floor_zero) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(name) DO NOTHING", &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, k->normal);
+    sqlite3_bind_int(s, 3, k->floor_zero);
+    if ((st = tsr_sql_run(s)) != TSR_OK)
+        return st;
+    if ((st = tsr_sql_prep(db, "SELECT id, balance FROM accounts WHERE name = ?1", &s)) != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st == TSR_ERR_NOT_FOUND ? TSR_ERR_INTERNAL : st;
+    *id = sqlite3_column_int64(s, 0);
+    *balance = sqlite3_column_int64(s, 1);
+    sqlite3_reset(s);
+    return TSR_OK;
+}
+
+static tsr_status apply_leg(tsr_store_conn *db, int64_t tx_id, const tsr_ledger_leg *leg)
+{
+    const account_kind *k = kind_of(leg->account);
+    int64_t id = 0;
+    tsr_cents bal = 0, next, delta;
+    tsr_status st = account_load(db, leg->account, &id, &bal);
+    if (st != TSR_OK)
+        return st;
+    if (tsr_money_mul(leg->amount, k->normal, &delta) != TSR_OK ||
+        tsr_money_add(bal, delta, &next) != TSR_OK)
+        return TSR_ERR_OVERFLOW;
+    if (k->floor_zero && next < 0)
+        return TSR_ERR_LEDGER_NEGATIVE;
+    sqlite3_stmt *s;
+    if ((st = tsr_sql_prep(db, "UPDATE accounts SET balance = ?1 WHERE id = ?2", &s)) != TSR_OK)
+        return st;
+    sqlite3_bind_int64(s, 1, next);
+    sqlite3_bind_int64(s, 2, id);
+    if ((st = tsr_sql_run(s)) != TSR_OK)
+        return st;
+    if ((st = tsr_sql_prep(db, "INSERT INTO ledger_entries(tx_id, account_id, amount) "
+                               "VALUES (?1, ?2, ?3)", &s)) != TSR_OK)
+        return st;
+    sqlite3_bind_int64(s, 1, tx_id);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_int64(s, 3, leg->amount);
+    return tsr_sql_run(s);
+}
+
+tsr_status tsr_ledger_post(tsr_store_conn *db, const char *kind, const char *ref, int64_t now_ns,
+                           const tsr_ledger_leg *legs, size_t n, int64_t *tx_id)
+{
+    if (!kind || !*kind || !legs)
+        return TSR_ERR_ARG;
+    tsr_status st = legs_validate(legs, n);
+    if (st != TSR_OK)
+        return st;
+    if ((st = tsr_sql_sp_begin(db)) != TSR_OK)
+        return st;
+    int64_t id = 0;
+    st = insert_tx(db, kind, ref, now_ns, &id);
+    for (size_t i = 0; st == TSR_OK && i < n; i++)
+        st = apply_leg(db, id, &legs[i]);
+    st = tsr_sql_sp_end(db, st);
+    if (st == TSR_OK && tx_id)
+        *tx_id = id;
+    return st;
+}
+
+tsr_status tsr_ledger_transfer(tsr_store_conn *db, const char *kind, const char *ref, int64_t now_ns,
+                               const char *debit_account, const char *credit_account,
+                               tsr_cents amount, int64_t *tx_id)
+{
+    if (amount <= 0)
+        return TSR_ERR_ARG;
+    tsr_ledger_leg legs[2] = {{debit_account, amount}, {credit_account, -amount}};
+    return tsr_ledger_post(db, kind, ref, now_ns, legs, 2, tx_id);
+}
+
+tsr_status tsr_ledger_balance(tsr_store_conn *db, const char *account, tsr_cents *out)
+{
+    *out = 0;
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, "SELECT balance FROM accounts WHERE name = ?1", &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st == TSR_ERR_NOT_FOUND ? TSR_OK : st;
+    *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return TSR_OK;
+}
+
+/* Runs a query whose first row, if any, names a problem: column 0 an id or
+ * name, column 1 a balance. Returns true when a row came back. */
+static tsr_status first_problem(tsr_store_conn *db, const char *sql, bool *found, tsr_ledger_report *r,
+                                bool named)
+{
+    sqlite3_stmt *s;
+    *found = false;
+    tsr_status st = tsr_sql_prep(db, sql, &s);
+    if (st != TSR_OK)
+        return st;
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st == TSR_ERR_NOT_FOUND ? TSR_OK : st;
+    *found = true;
+    if (named) {
+        snprintf(r->bad_account, sizeof r->bad_account, "%s",
+                 (const char *)sqlite3_column_text(s, 0));
+        r->bad_balance = sqlite3_column_int64(s, 1);
+    } else {
+        r->bad_tx_id = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_reset(s);
+    return TSR_OK;
+}
+
+static tsr_status count_rows(tsr_store_conn *db, tsr_ledger_report *r)
+{
+    tsr_status st = tsr_store_query_int(db, "SELECT count(*) FROM ledger_tx", &r->tx_count);
+    if (st == TSR_OK)
+        st = tsr_store_query_int(db, "SELECT count(*) FROM ledger_entries", &r->entry_count);
+    if (st == TSR_OK)
+        st = tsr_store_query_int(db, "SELECT count(*) FROM accounts", &r->account_count);
+    return st;
+}
+
+tsr_status tsr_ledger_check(tsr_store_conn *db, tsr_ledger_report *r)
+{
+    memset(r, 0, sizeof *r);
+    tsr_status st = count_rows(db, r);
+    bool bad = false;
+    if (st == TSR_OK)
+        st = first_problem(db,
+            "SELECT t.id FROM ledger_tx t LEFT JOIN ledger_entries e ON e.tx_id = t.id "
+            "GROUP BY t.id HAVING count(e.tx_id) < 2 OR total(e.amount) <> 0 "
+            "OR sum(e.amount) <> 0 "
+            "UNION ALL SELECT e.tx_id FROM ledger_entries e "
+            "WHERE e.tx_id NOT IN (SELECT id FROM ledger_tx) "
+            "OR e.account_id NOT IN (SELECT id FROM accounts) LIMIT 1", &bad, r, false);
+    if (st == TSR_OK && bad)
+        return TSR_ERR_LEDGER_UNBALANCED;
+    if (st == TSR_OK)
+        st = first_problem(db,
+            "SELECT a.name, a.balance FROM accounts a LEFT JOIN ledger_entries e "
+            "ON e.account_id = a.id GROUP BY a.id "
+            "HAVING a.balance <> a.normal * coalesce(sum(e.amount), 0) LIMIT 1", &bad, r, true);
+    if (st == TSR_OK && bad)
+        return TSR_ERR_LEDGER_DRIFT;
+    if (st == TSR_OK)
+        st = first_problem(db,
+            "SELECT name, balance FROM accounts WHERE floor_zero = 1 AND balance < 0 "
+            "ORDER BY id LIMIT 1", &bad, r, true);
+    if (st == TSR_OK && bad)
+        return TSR_ERR_LEDGER_NEGATIVE;
+    return st;
+}
