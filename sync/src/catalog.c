@@ -564,7 +564,11 @@ static tsr_status parse_limits(cj_ctx *c, const json_t *o, tsr_game *g)
 {
     int64_t draws;
     tsr_status st;
-    if ((st = cj_money(c, o, "prize_base", 100, false, &g->prize_base_cents)) != TSR_OK ||
+    bool lines = g->family == TSR_FAMILY_LOTTO || g->family == TSR_FAMILY_TWO_POOL;
+    if (lines && json_object_get(o, "prize_base"))
+        return cj_fail(c, TSR_ERR_CATALOG, "prize_base", "prizes of a %s game are per line", family_names[g->family]);
+    /* Lotto prizes are quoted per line, so their base is the line price. */
+    if ((st = cj_money(c, o, "prize_base", lines ? g->price_cents : 100, false, &g->prize_base_cents)) != TSR_OK ||
         (st = cj_money(c, o, "bet_max", 0, true, &g->bet_max_cents)) != TSR_OK ||
         (st = cj_int(c, o, "max_draws", 1, TSR_DRAWS_MAX, 1, false, &draws)) != TSR_OK ||
         (st = cj_money(c, o, "liability_cap", 0, false, &g->liability_cap_cents)) != TSR_OK ||

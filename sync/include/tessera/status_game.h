@@ -19,6 +19,7 @@
     X(TSR_ERR_GAME_ADDON_UNAVAILABLE, INPUT, "this game does not offer that add-on")          \
     X(TSR_ERR_GAME_DRAWS, INPUT, "the number of advance-play draws is out of range")          \
     X(TSR_ERR_GAME_NOT_DRAW_DAY, NOT_FOUND, "this game has no draw with that number")         \
+    X(TSR_ERR_GAME_STAKE_MISMATCH, INPUT, "the ticket's stake is not the price of its bet")    \
     X(TSR_ERR_GAME_RESULT, INPUT, "the draw result does not fit the game")                    \
     X(TSR_ERR_GAME_TZ, CONFIG, "unknown or unreadable time zone")                             \
     X(TSR_ERR_CATALOG, CONFIG, "the game catalogue is inconsistent")
