@@ -533,7 +533,7 @@ static tsr_status check_coverage(cj_ctx *c, const tsr_game *g)
 
 static tsr_status check_tiers(cj_ctx *c, tsr_game *g)
 {
-    tsr_status st = build_lookup(c, g);
+    tsr_status st = TSR_OK;
     uint64_t shares = 0;
     unsigned jackpots = 0, capped = 0;
     for (unsigned i = 0; st == TSR_OK && i < g->n_tiers; i++) {
@@ -546,7 +546,7 @@ static tsr_status check_tiers(cj_ctx *c, tsr_game *g)
         capped += g->tiers[i].capped;
         c->prefix = "";
     }
-    if (st != TSR_OK)
+    if (st != TSR_OK || (st = build_lookup(c, g)) != TSR_OK)
         return st;
     if (shares > PPM_ALL)
         return cj_fail(c, TSR_ERR_CATALOG, "prizes", "pari-mutuel shares add up to %llu.%04llu%% of sales, above 100%%",

@@ -244,7 +244,7 @@ static bool safe_name(const char *name)
         return false;
     for (const char *p = name; *p; p++)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              *p == '/' || *p == '_' || *p == '-' || *p == '+'))
+              *p == '/' || *p == '_' || *p == '-' || *p == '+' || *p == '.'))
             return false;
     return true;
 }
