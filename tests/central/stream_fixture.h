@@ -7,7 +7,9 @@
 #include <check.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tessera/central.h"
 #include "tessera/codec.h"
@@ -45,9 +47,19 @@ static inline void fx_central_open(fx *f, size_t n_nodes)
     ck_assert_int_eq(tsr_central_open(&f->central, &o), TSR_OK);
 }
 
+/* Debian installs nats-server in /usr/sbin; tsr_test.c looks in /usr/bin
+ * unless TSR_NATS_SERVER says otherwise. */
+static inline void fx_nats_path(void)
+{
+    if (!getenv("TSR_NATS_SERVER") && access("/usr/bin/nats-server", X_OK) != 0 &&
+        access("/usr/sbin/nats-server", X_OK) == 0)
+        setenv("TSR_NATS_SERVER", "/usr/sbin/nats-server", 1);
+}
+
 static inline void fx_start(fx *f, size_t n_nodes)
 {
     memset(f, 0, sizeof *f);
+    fx_nats_path();
     ck_assert(tsr_test_nats_start(&f->nats));
     tsr_test_tmpdir("central", f->dir, sizeof f->dir);
     snprintf(f->db, sizeof f->db, "%s/central.db", f->dir);
