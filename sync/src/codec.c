@@ -36,7 +36,8 @@ void tsr_enc_init(tsr_enc *e, void *buf, size_t cap)
 }
 
 /* Overflow is sticky: after one dropped write, later (smaller) writes are
- * dropped too, so the output never has a hole in it. */
+ * dropped too, so the bytes written never skip a field; the caller discards
+ * them anyway on TSR_ERR_TOO_LARGE. */
 void tsr_enc_put_fixed(tsr_enc *e, const void *p, size_t n)
 {
     if (e->overflow || n > e->cap - e->len) {

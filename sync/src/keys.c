@@ -325,6 +325,7 @@ static json_t *psk_object(const tsr_psk *p, bool with_type)
 
 static tsr_status parse_psk(const json_t *j, tsr_psk *out)
 {
+    memset(out, 0, sizeof *out);
     if (tsr_sj_str(j, "identity", out->identity, sizeof out->identity) != TSR_OK ||
         !tsr_name_valid(out->identity) || tsr_sj_hex(j, "psk", out->key, TSR_PSK_LEN) != TSR_OK)
         return TSR_ERR_KEY_FILE;
