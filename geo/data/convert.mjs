@@ -89,6 +89,57 @@ function worldCountries() {
 
 const e7 = (deg) => Math.round(deg * 1e7);
 
+// Keeps the part of a closed ring with keep(x) true (Sutherland-Hodgman
+// against one vertical line). Where the ring leaves and re-enters, the
+// pieces stay joined by back-and-forth edges on the line itself: they
+// enclose nothing, cancel out under the even-odd rule, and the library
+// marks edges on the antimeridian as artificial (never a border).
+function clipX(ring, lineX, keep) {
+  const out = [];
+  for (let i = 0; i + 1 < ring.length; i++) {
+    const [a, b] = [ring[i], ring[i + 1]];
+    const [ina, inb] = [keep(a[0]), keep(b[0])];
+    if (ina) out.push(a);
+    if (ina !== inb) {
+      const t = (lineX - a[0]) / (b[0] - a[0]);
+      out.push([lineX, a[1] + t * (b[1] - a[1])]);
+    }
+  }
+  if (out.length) out.push(out[0]);
+  return out;
+}
+
+// The sources store a ring crossing the antimeridian with one edge jumping
+// from +179.9 to -180 (Russia's Chukotka, Fiji, Antarctica). Planar point
+// in polygon needs every ring inside [-180, 180]: unwrap the longitudes so
+// the ring is continuous, close a ring that circles a pole along the pole,
+// then cut it into the [-540,-180], [-180,180] and [180,540] windows and
+// shift each piece home.
+function splitAntimeridian(ring) {
+  const u = [ring[0]];
+  for (let i = 1; i < ring.length; i++) {
+    let dx = ring[i][0] - ring[i - 1][0];
+    if (dx > 180) dx -= 360;
+    if (dx < -180) dx += 360;
+    u.push([u[i - 1][0] + dx, ring[i][1]]);
+  }
+  const [first, last] = [u[0], u[u.length - 1]];
+  if (Math.abs(last[0] - first[0]) > 180) {
+    const pole = u.reduce((s, [, y]) => s + y, 0) < 0 ? -90 : 90;
+    u.push([last[0], pole], [first[0], pole], [first[0], first[1]]);
+  } else {
+    u[u.length - 1] = [first[0], first[1]];
+  }
+  if (u.every(([x]) => x >= -180 && x <= 180)) return [u];
+  const pieces = [];
+  for (const k of [-1, 0, 1]) {
+    const [lo, hi] = [-180 + 360 * k, 180 + 360 * k];
+    const piece = clipX(clipX(u, lo, (x) => x >= lo), hi, (x) => x <= hi);
+    if (piece.length >= 4) pieces.push(piece.map(([x, y]) => [x - 360 * k, y]));
+  }
+  return pieces;
+}
+
 function closedRing(ring) {
   const r = ring.map(([lon, lat]) => [e7(lon), e7(lat)]);
   const [a, b] = [r[0], r[r.length - 1]];
@@ -125,7 +176,7 @@ function encode(jurs) {
     if (seen.has(j.id)) throw new Error(`duplicate id ${j.id}`);
     seen.add(j.id);
     const firstRing = ringCount;
-    j.polygons.forEach((poly, part) => poly.forEach((ring, k) => {
+    j.polygons.forEach((poly, part) => poly.forEach((whole, k) => splitAntimeridian(whole).forEach((ring) => {
       const pts = closedRing(ring);
       if (pts.length < 4) return;  // a degenerate sliver encloses nothing
       const rb = Buffer.alloc(16);
@@ -136,7 +187,7 @@ function encode(jurs) {
       pts.forEach(([lon, lat], i) => { pb.writeInt32LE(lon, 8 * i); pb.writeInt32LE(lat, 8 * i + 4); });
       pointBufs.push(pb);
       ringCount++; pointCount += pts.length;
-    }));
+    })));
     const jb = Buffer.concat([fixedString(j.id, 16), fixedString(j.name, 48),
                               fixedString(j.country, 4), Buffer.alloc(8)]);
     jb.writeUInt32LE(firstRing, 68); jb.writeUInt32LE(ringCount - firstRing, 72);
