@@ -17,6 +17,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "tessera/clock.h"
+#include "tessera/keys.h"
+#include "tessera/rng.h"
 #include "tessera/status.h"
 
 /* ---- histogram --------------------------------------------------------------- */
@@ -94,5 +99,143 @@ uint64_t tsr_sched_total(const tsr_sched *s);
 
 /* The rate (requests/s) the schedule asks for at time t_ns; 0 outside it. */
 double tsr_sched_rate_at(const tsr_sched *s, int64_t t_ns);
+
+/* ---- bets of every family ----------------------------------------------- */
+
+/* Games the generator knows at once (the catalogue's limit). */
+#define TSR_GEN_GAMES_MAX 64
+/* Bet types one game offers (the catalogue has 13 across families). */
+#define TSR_GEN_TYPES_MAX 16
+/* Longest generated "bet" object in JSON text. */
+#define TSR_GEN_BET_JSON_MAX 256
+/* Selections of one generated bet (keno's 10 spots are the most). */
+#define TSR_POOL_GEN_MAX 16
+
+/* What the generator needs to know of a game, read from the node's
+ * GET /v1/games (the catalogue's game objects; docs/games.md). */
+typedef struct tsr_gen_game {
+    char id[32];
+    char family[16];          /* lotto, two_pool, digits, keno, fixed */
+    int pool, pick;           /* main numbers 1..pool, pick of them */
+    int second_pool, second_pick;
+    int digits;               /* digits games: 3 or 4 */
+    int spots_min, spots_max; /* keno */
+    int max_draws;            /* advance play */
+    int ntypes;
+    char types[TSR_GEN_TYPES_MAX][16];
+} tsr_gen_game;
+
+/* Reads the games of a GET /v1/games answer (borrowed): either an array of
+ * game objects or an object with a "games" array. Games of an unknown
+ * family are skipped. *n gets the count. TSR_ERR_JSON when there is no such
+ * array, TSR_ERR_NOT_FOUND when no game is usable, TSR_ERR_TOO_LARGE past
+ * cap. */
+tsr_status tsr_gen_games_parse(const json_t *answer, tsr_gen_game *out, size_t cap,
+                               size_t *n) TSR_MUST_CHECK;
+
+/* Writes one random, valid "bet" object for game g and its type number
+ * type_ix (0..ntypes-1) as JSON text into buf: explicit selections drawn
+ * from rng (borrowed), or {"type":..,"quick_pick":true} when quick_pick;
+ * draws > 1 is advance play (clamped to the game's max_draws). *len gets
+ * the length. TSR_ERR_ARG for a bad type index, TSR_ERR_TOO_LARGE when cap
+ * is too small, TSR_ERR_RNG. */
+tsr_status tsr_gen_bet(const tsr_gen_game *g, int type_ix, bool quick_pick, int draws,
+                       tsr_rng *rng, char *buf, size_t cap, size_t *len) TSR_MUST_CHECK;
+
+/* ---- the load run ----------------------------------------------------------- */
+
+/* Nodes one run drives at once. */
+#define TSR_LOAD_TARGETS_MAX 16
+/* Simulated players (each registers and logs in once: Argon2id on the node,
+ * tens of ms each, so thousands would take minutes of setup). */
+#define TSR_LOAD_PLAYERS_MAX 10000
+/* Hard bounds of a run, whatever the options say: one hour, 10^9 requests. */
+#define TSR_LOAD_DURATION_MAX_S 3600.0
+#define TSR_LOAD_REQUESTS_MAX UINT64_C(1000000000)
+/* Recent tickets remembered for cancels. */
+#define TSR_LOAD_RECENT_MAX 4096
+
+typedef enum tsr_load_mode {
+    TSR_LOAD_CLOSED, /* N virtual users, each sends when its last answer came */
+    TSR_LOAD_OPEN,   /* constant rate, latency from the intended send time */
+    TSR_LOAD_DAY     /* open loop following the compressed selling day */
+} tsr_load_mode;
+
+typedef enum tsr_load_op {
+    TSR_OP_BET,
+    TSR_OP_HISTORY,
+    TSR_OP_WALLET,
+    TSR_OP_TICKET,   /* GET /v1/bets/<ticket> of a recent ticket */
+    TSR_OP_CANCEL,
+    TSR_OP_CLAIM,
+    TSR_OP_COUNT_
+} tsr_load_op;
+
+/* "bet", "history", ...; static. */
+const char *tsr_load_op_name(tsr_load_op op);
+
+typedef struct tsr_load_opts {
+    const char *targets[TSR_LOAD_TARGETS_MAX]; /* borrowed URIs; loopback only */
+    int ntargets;
+    const tsr_psk *psk;       /* borrowed; for coaps:// targets */
+    tsr_load_mode mode;
+    double rate;              /* OPEN: requests/s */
+    int concurrency;          /* CLOSED: virtual users in flight */
+    double day_s, peak, base_fraction, surge_fraction; /* DAY */
+    double duration_s;        /* stop sending after this (bounded by the max) */
+    uint64_t max_requests;    /* stop sending after this many */
+    double warmup_s;          /* answers to requests meant before this are not measured */
+    int players;              /* simulated players, 1..TSR_LOAD_PLAYERS_MAX */
+    int64_t deposit_cents;    /* each player's deposit at setup */
+    int sessions;             /* UDP sessions per target */
+    int window;               /* requests in flight per target */
+    bool confirmable;         /* CON instead of NON */
+    int64_t timeout_ms;       /* per attempt */
+    int attempts;             /* attempts per request (same idempotency key) */
+    unsigned mix[TSR_OP_COUNT_]; /* relative weights of the operations */
+    int quick_pick_pct;       /* share of bets that are quick picks */
+    int advance_pct;          /* share of bets that are advance plays */
+    uint64_t seed;            /* bets, keys and choices replay from it */
+    FILE *receipts;           /* borrowed; every receipt as a JSON line; may be NULL */
+    FILE *progress;           /* borrowed; one line per second; may be NULL */
+    tsr_clock *clock;         /* borrowed; NULL = real */
+} tsr_load_opts;
+
+/* Fills opts with the defaults (open loop, 1000/s, 10 s, 1 player...). */
+void tsr_load_opts_default(tsr_load_opts *o);
+
+typedef struct tsr_load_report {
+    double elapsed_s;         /* first intended send to last answer */
+    double send_s;            /* the sending phase */
+    uint64_t sent, answered, unanswered;
+    uint64_t ok[TSR_OP_COUNT_];
+    uint64_t by_status[TSR_OP_COUNT_][TSR_STATUS_COUNT_]; /* answered, by status */
+    uint64_t no_answer[TSR_OP_COUNT_];  /* every attempt timed out or was refused */
+    uint64_t retried;         /* requests sent more than once */
+    uint64_t receipts;        /* lines written to the receipts file */
+    uint64_t window_stalls;   /* sends that waited for a free window slot */
+    int64_t max_send_lag_ns;  /* worst lateness of a send behind its intended time */
+    tsr_hist *latency[TSR_OP_COUNT_]; /* owned */
+    char setup_error[256];
+} tsr_load_report;
+
+/* Runs setup (catalogue, players: register, log in, deposit) then the load,
+ * bounded by duration and max_requests, then waits for the last answers.
+ * rep is filled even when the run stops early; free it with
+ * tsr_load_report_free. Returns TSR_ERR_ARG (bad options, a target outside
+ * loopback), the client's errors, or the failing setup step's status with
+ * err saying which step. */
+tsr_status tsr_load_run(const tsr_load_opts *o, tsr_load_report *rep, char *err,
+                        size_t errlen) TSR_MUST_CHECK;
+
+/* Frees the report's histograms; NULL-safe. */
+void tsr_load_report_free(tsr_load_report *rep);
+
+/* Prints the report: throughput, latency p50/p90/p99/p99.9/max per
+ * operation, errors by status. */
+void tsr_load_report_print(const tsr_load_report *rep, FILE *out);
+
+/* The report as JSON (owned by the caller; NULL on no memory). */
+json_t *tsr_load_report_json(const tsr_load_report *rep);
 
 #endif
