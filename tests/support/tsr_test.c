@@ -159,8 +159,11 @@ static bool nats_launch(tsr_test_nats *n)
     snprintf(port, sizeof port, "%d", n->port);
     snprintf(log, sizeof log, "%s/nats.log", n->dir);
     snprintf(store, sizeof store, "%s/js", n->dir);
+    /* Debian installs it in /usr/sbin; TSR_NATS_SERVER overrides. */
     const char *bin = getenv("TSR_NATS_SERVER");
-    char *const argv[] = {(char *)(bin ? bin : "/usr/bin/nats-server"), "-a", "127.0.0.1",
+    if (!bin)
+        bin = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "/usr/bin/nats-server";
+    char *const argv[] = {(char *)bin, "-a", "127.0.0.1",
                           "-p", port, "-js", "-sd", store, NULL};
     n->pid = tsr_test_spawn(log, argv);
     snprintf(n->url, sizeof n->url, "nats://127.0.0.1:%d", n->port);
