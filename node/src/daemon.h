@@ -14,9 +14,11 @@
 
 #include <pthread.h>
 
+#include "config.h"
 #include "server.h"
 #include "tessera/catalog.h"
 #include "tessera/game.h"
+#include "tessera/merkle.h"
 #include "tessera/token.h"
 
 /* Tokens held at once: 64 games x 16 draws ahead (advance play). */

@@ -59,4 +59,9 @@ void tsr_node_stop(tsr_node *n);
  * that listener is off. Useful when the config asked for port 0. */
 int tsr_node_port(const tsr_node *n, bool dtls);
 
+/* The daemon's main: `tessera-node --config FILE`. Returns a sysexits(3)
+ * code: EX_USAGE, EX_CONFIG for a bad config or key, 0 after a clean stop
+ * on SIGTERM/SIGINT. */
+int tsr_node_main(int argc, char **argv);
+
 #endif

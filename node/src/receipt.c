@@ -1,0 +1,90 @@
+/* Ticket receipts: serial and check code, JSON form, loading a ticket. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "tessera/hash.h"
+
+/* Six decimal digits: enough that a guessed code is right one time in a
+ * million, short enough to key in from a paper slip. */
+#define CHECK_MODULUS 1000000u
+
+static const char SQL_LOAD[] =
+    "SELECT bytes, sig, state, player_id, terminal_id FROM tickets WHERE id = ?1";
+
+void tsr_receipt_serial(tsr_ticket *t)
+{
+    /* The node's first 10 characters, a dash and the seq (at most 20
+     * digits) fit the 31 characters of a serial; the seq alone makes it
+     * unique within the node. */
+    snprintf(t->serial, sizeof t->serial, "%.10s-%" PRIu64, t->node, t->seq);
+    uint8_t h[TSR_HASH_LEN];
+    tsr_hash_ctx c;
+    tsr_hash256_init(&c);
+    tsr_hash256_update(&c, t->id, sizeof t->id);
+    tsr_hash256_update(&c, t->serial, strlen(t->serial));
+    tsr_hash256_final(&c, h);
+    uint32_t v = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    t->check = v % CHECK_MODULUS;
+}
+
+static void add_bet(json_t *r, const tsr_ticket *t)
+{
+    tsr_bet bet;
+    if (tsr_bet_decode(t->bet, t->bet_len, &bet) == TSR_OK) {
+        json_object_set_new(r, "bet", tsr_bet_to_json(&bet));
+    } else {
+        char hex[2 * TSR_BET_MAX + 1];
+        json_object_set_new(r, "bet_bytes", json_string(tsr_hex_encode(hex, sizeof hex, t->bet,
+                                                                       t->bet_len)));
+    }
+}
+
+json_t *tsr_receipt_json(const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN], bool cancelled)
+{
+    char id[33], sig_hex[2 * TSR_SIG_LEN + 1], stake[TSR_MONEY_STR_MAX], at[40], check[8];
+    tsr_hex_encode(id, sizeof id, t->id, sizeof t->id);
+    tsr_hex_encode(sig_hex, sizeof sig_hex, sig, TSR_SIG_LEN);
+    tsr_money_format(t->stake_cents, stake, sizeof stake);
+    tsr_time_format(t->accepted_at_ns, at, sizeof at);
+    snprintf(check, sizeof check, "%06" PRIu32, t->check);
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:s, s:s}",
+                          "ticket_id", id, "serial", t->serial, "check", check, "game", t->game,
+                          "draw", (json_int_t)t->draw, "stake", stake, "stake_cents",
+                          (json_int_t)t->stake_cents, "accepted_at", at, "accepted_at_ns",
+                          (json_int_t)t->accepted_at_ns, "node", t->node, "seq",
+                          (json_int_t)t->seq, "channel",
+                          t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online", "sig", sig_hex,
+                          "state", cancelled ? "cancelled" : "active");
+    if (r)
+        add_bet(r, t);
+    return r;
+}
+
+tsr_status tsr_receipt_load(tsr_store_conn *db, const uint8_t id[16], tsr_ticket *t,
+                            uint8_t sig[TSR_SIG_LEN], bool *cancelled, int64_t *player_id,
+                            char terminal[TSR_CALLER_ID_MAX])
+{
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(db, SQL_LOAD, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? TSR_ERR_NOT_FOUND : tsr_store_status(rc);
+    }
+    s = tsr_ticket_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), t);
+    if (s == TSR_OK && sqlite3_column_bytes(st, 1) == TSR_SIG_LEN)
+        memcpy(sig, sqlite3_column_blob(st, 1), TSR_SIG_LEN);
+    else if (s == TSR_OK)
+        s = TSR_ERR_ENCODING;
+    *cancelled = sqlite3_column_int(st, 2) != 0;
+    *player_id = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
+    const char *term = (const char *)sqlite3_column_text(st, 4);
+    snprintf(terminal, TSR_CALLER_ID_MAX, "%s", term ? term : "");
+    sqlite3_reset(st);
+    return s;
+}
