@@ -79,7 +79,9 @@ tsr_status tsr_merkle_prove(const uint8_t (*leaves)[TSR_HASH_LEN], size_t n, siz
 /* TSR_OK when `leaf` (a leaf hash) at proof->index of a proof->count-leaf
  * tree hashes up to `root`; TSR_ERR_MERKLE_PROOF otherwise, including when
  * index >= count or depth/left_mask differ from the shape (index, count)
- * implies. */
+ * implies. proof->count is the prover's claim: the caller must check it
+ * equals the leaf count the root is committed with (a seal's `count`), as
+ * only then does the shape check rule out an inner node posing as a leaf. */
 tsr_status tsr_merkle_verify(const uint8_t root[TSR_HASH_LEN], const uint8_t leaf[TSR_HASH_LEN],
                              const tsr_merkle_proof *proof) TSR_MUST_CHECK;
 
