@@ -27,6 +27,8 @@ static const char USAGE[] =
     "  --duration S        stop sending after S seconds (default 10, max 3600)\n"
     "  --max-requests N    stop sending after N requests (default 1000000)\n"
     "  --warmup S          do not measure requests meant for the first S seconds\n"
+"  --catalog FILE      catalogue file: explicit selections for every bet type\n"
+    "                      (without it every bet is a quick pick)\n"
     "  --players N         simulated players: register, log in, deposit (default 8)\n"
     "  --deposit AMOUNT    each player's deposit (default 10000.00)\n"
     "  --sessions N        UDP sessions per node (default 1)\n"
@@ -44,7 +46,7 @@ static const char USAGE[] =
 
 enum { O_PSK = 256, O_MODE, O_RATE, O_CONC, O_DAY, O_PEAK, O_BASE, O_SURGE, O_DUR, O_MAXREQ,
        O_WARM, O_PLAYERS, O_DEPOSIT, O_SESS, O_WINDOW, O_CON, O_TIMEOUT, O_ATTEMPTS, O_MIX,
-       O_QP, O_ADV, O_SEED, O_RECEIPTS, O_JSON, O_PROGRESS, O_TARGET, O_HELP };
+       O_QP, O_ADV, O_SEED, O_RECEIPTS, O_JSON, O_PROGRESS, O_TARGET, O_HELP, O_CATALOG };
 
 static const struct option LONGOPTS[] = {
     {"target", required_argument, 0, O_TARGET}, {"psk", required_argument, 0, O_PSK},
@@ -60,7 +62,7 @@ static const struct option LONGOPTS[] = {
     {"quick-pick", required_argument, 0, O_QP}, {"advance", required_argument, 0, O_ADV},
     {"seed", required_argument, 0, O_SEED}, {"receipts", required_argument, 0, O_RECEIPTS},
     {"json", no_argument, 0, O_JSON}, {"progress", no_argument, 0, O_PROGRESS},
-    {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+    {"catalog", required_argument, 0, O_CATALOG}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
 
 typedef struct cli {
     tsr_load_opts o;
@@ -159,6 +161,7 @@ static bool apply(cli *c, int opt, const char *arg)
     case O_CON: o->confirmable = true; return true;
     case O_MIX: return parse_mix(arg, o->mix);
     case O_RECEIPTS: c->receipts = arg; return true;
+    case O_CATALOG: o->catalog = arg; return true;
     case O_JSON: c->json = true; return true;
     case O_PROGRESS: o->progress = stderr; return true;
     default: return apply_number(c, opt, arg);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tessera/catalog.h"
 #include "tessera/loadgen.h"
 
 static int int_of(const json_t *g, const char *key, int def)
@@ -66,6 +67,42 @@ tsr_status tsr_gen_games_parse(const json_t *answer, tsr_gen_game *out, size_t c
             (*n)++;
     }
     return *n ? TSR_OK : TSR_ERR_NOT_FOUND;
+}
+
+static void game_from_catalog(const tsr_game *c, tsr_gen_game *g)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->id, sizeof g->id, "%s", c->id);
+    snprintf(g->family, sizeof g->family, "%s", tsr_family_name(c->family));
+    g->pool = c->pool;
+    g->pick = c->pick;
+    g->second_pool = c->second_pool;
+    g->second_pick = c->second_pick;
+    g->digits = c->pick; /* digits games: 3 or 4 digits per play */
+    g->spots_min = c->spots_min;
+    g->spots_max = c->spots_max;
+    g->max_draws = c->max_draws;
+    for (int t = 0; t < TSR_BET_TYPE_COUNT_ && g->ntypes < TSR_GEN_TYPES_MAX; t++)
+        if (c->bet_types & (1u << t))
+            snprintf(g->types[g->ntypes++], sizeof g->types[0], "%s", tsr_bet_type_name((tsr_bet_type)t));
+}
+
+tsr_status tsr_gen_games_from_catalog(const char *path, tsr_gen_game *out, size_t cap, size_t *n,
+                                      char *err, size_t errlen)
+{
+    tsr_catalog *cat = NULL;
+    *n = 0;
+    tsr_status st = tsr_catalog_load_file(&cat, path, err, errlen);
+    if (st != TSR_OK)
+        return st;
+    for (size_t i = 0; i < tsr_catalog_count(cat) && st == TSR_OK; i++) {
+        if (*n == cap)
+            st = TSR_ERR_TOO_LARGE;
+        else
+            game_from_catalog(tsr_catalog_game_at(cat, i), &out[(*n)++]);
+    }
+    tsr_catalog_free(cat);
+    return st;
 }
 
 /* k distinct numbers of lo..hi, without modulo bias (tsr_rng_uniform). */

@@ -130,8 +130,7 @@ static void build_on_ticket(load_run *r, tsr_load_op op, uint64_t key, int *user
         snprintf(path, LOAD_PATH_MAX, "/v1/bets/%s?session=%s", t->id, tok);
     } else if (op == TSR_OP_CANCEL) {
         snprintf(path, LOAD_PATH_MAX, "/v1/bets/%s/cancel?session=%s", t->id, tok);
-        *blen = (size_t)snprintf(body, TSR_CLIENT_BODY_MAX, "{\"idempotency_key\":\"ld-%llu-%llu\"}",
-                                 seed, k);
+        *blen = (size_t)snprintf(body, TSR_CLIENT_BODY_MAX, "{\"reason\":\"load test\"}");
     } else {
         /* before the draw is settled the node refuses: that refusal path
          * is what a claim under load exercises */

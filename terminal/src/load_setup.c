@@ -36,6 +36,9 @@ static tsr_status call(load_run *r, int target, tsr_method m, const char *path, 
 
 static tsr_status load_games(load_run *r, char *err, size_t errlen)
 {
+    if (r->o->catalog)
+        return tsr_gen_games_from_catalog(r->o->catalog, r->games, TSR_GEN_GAMES_MAX, &r->ngames,
+                                          err, errlen);
     tsr_reply rep;
     tsr_status st = call(r, 0, TSR_METHOD_GET, "/v1/games", NULL, &rep, "games", err, errlen);
     if (st == TSR_OK) {

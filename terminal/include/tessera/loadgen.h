@@ -133,6 +133,13 @@ typedef struct tsr_gen_game {
 tsr_status tsr_gen_games_parse(const json_t *answer, tsr_gen_game *out, size_t cap,
                                size_t *n) TSR_MUST_CHECK;
 
+/* Reads the games of a catalogue file (deploy/catalog/tessera.json; the
+ * node's GET /v1/games names families and bet types but not pools and
+ * picks, which explicit selections need). Errors of tsr_catalog_load_file
+ * (err says which field), TSR_ERR_TOO_LARGE past cap. */
+tsr_status tsr_gen_games_from_catalog(const char *path, tsr_gen_game *out, size_t cap, size_t *n,
+                                      char *err, size_t errlen) TSR_MUST_CHECK;
+
 /* Writes one random, valid "bet" object for game g and its type number
  * type_ix (0..ntypes-1) as JSON text into buf: explicit selections drawn
  * from rng (borrowed), or {"type":..,"quick_pick":true} when quick_pick;
@@ -185,6 +192,8 @@ typedef struct tsr_load_opts {
     double duration_s;        /* stop sending after this (bounded by the max) */
     uint64_t max_requests;    /* stop sending after this many */
     double warmup_s;          /* answers to requests meant before this are not measured */
+    const char *catalog;      /* borrowed; catalogue file for explicit selections, or NULL
+                                 (then every bet is a quick pick) */
     int players;              /* simulated players, 1..TSR_LOAD_PLAYERS_MAX */
     int64_t deposit_cents;    /* each player's deposit at setup */
     int sessions;             /* UDP sessions per target */
