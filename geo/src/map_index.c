@@ -20,6 +20,10 @@
 
 #define NCELLS ((size_t)GEO_COLS * GEO_ROWS)
 #define DEG (M_PI / 180.0)
+/* Natural Earth ends Antarctica at -89.999 and the converter closes it along
+ * the pole, so the last 0.001 degree is an artefact: the pole is answered
+ * as the point 0.01 degree (1.1 km) from it. */
+#define POLE_NUDGE_DEG 0.01
 
 static double x_of_col(int c) { return -180.0 + c * GEO_CELL_DEG; }
 static double y_of_row(int r) { return -90.0 + r * GEO_CELL_DEG; }
@@ -181,6 +185,11 @@ tsr_status tsr_geo_locate(const tsr_geo_map *m, double lat, double lon, int *ind
 {
     if (!geo_coord_ok(lat, lon))
         return TSR_ERR_GEO_COORD;
+    /* +180 is -180, and the pole is one point whatever the longitude: move
+     * both off the lines where the sources cut their polygons. */
+    if (lon == 180.0)
+        lon = -180.0;
+    lat = fmin(fmax(lat, -90.0 + POLE_NUDGE_DEG), 90.0 - POLE_NUDGE_DEG);
     int row = geo_row_of(lat), col = geo_col_of(lon);
     uint16_t s = m->cell_state[(size_t)row * GEO_COLS + (size_t)col];
     if (s != GEO_CELL_MIXED) {
