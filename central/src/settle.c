@@ -90,7 +90,8 @@ static int digits_tier(const draw_ctx *c, const tsr_bet *b)
     const uint8_t *d = c->res->main;
     unsigned n = g->pick;
     bool exact = memcmp(b->numbers, d, n) == 0;
-    bool perm = sorted_key(b->numbers, n) == c->digits_key;
+    bool needs_perm = b->type == TSR_BET_BOX || b->type == TSR_BET_STRAIGHT_BOX || b->type == TSR_BET_COMBO;
+    bool perm = needs_perm && (exact || sorted_key(b->numbers, n) == c->digits_key);
     switch (b->type) {
     case TSR_BET_STRAIGHT:
         return exact ? tsr_game_find_tier(g, TSR_BET_STRAIGHT, 0, false) : -1;

@@ -110,17 +110,17 @@ static tsr_status check_selections(const tsr_game *g, const tsr_bet *b, char *wh
 
 static tsr_status check_stake(const tsr_game *g, tsr_cents s, char *why, size_t whylen)
 {
+    /* Formatting only on the error path: this runs for every ticket. */
     char a[TSR_MONEY_STR_MAX], b[TSR_MONEY_STR_MAX];
-    tsr_money_format(s, a, sizeof a);
     if (s < g->stake_min_cents)
-        return bad(TSR_ERR_GAME_STAKE_MIN, why, whylen, "stake %s is below the minimum %s", a,
-                   tsr_money_format(g->stake_min_cents, b, sizeof b));
+        return bad(TSR_ERR_GAME_STAKE_MIN, why, whylen, "stake %s is below the minimum %s",
+                   tsr_money_format(s, a, sizeof a), tsr_money_format(g->stake_min_cents, b, sizeof b));
     if (s % g->stake_unit_cents)
-        return bad(TSR_ERR_GAME_STAKE_UNIT, why, whylen, "stake %s is not a multiple of %s", a,
-                   tsr_money_format(g->stake_unit_cents, b, sizeof b));
+        return bad(TSR_ERR_GAME_STAKE_UNIT, why, whylen, "stake %s is not a multiple of %s",
+                   tsr_money_format(s, a, sizeof a), tsr_money_format(g->stake_unit_cents, b, sizeof b));
     if (s > g->stake_max_cents)
-        return bad(TSR_ERR_GAME_STAKE_MAX, why, whylen, "stake %s is above the limit %s", a,
-                   tsr_money_format(g->stake_max_cents, b, sizeof b));
+        return bad(TSR_ERR_GAME_STAKE_MAX, why, whylen, "stake %s is above the limit %s",
+                   tsr_money_format(s, a, sizeof a), tsr_money_format(g->stake_max_cents, b, sizeof b));
     return TSR_OK;
 }
 
