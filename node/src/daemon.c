@@ -12,6 +12,7 @@
 
 struct tsr_node {
     tsr_node_opts opts;
+    tsr_node_module *modules; /* a copy: the caller's array may be short-lived */
     tsr_store *store;
     tsr_server *srv;
     pthread_t thread;
@@ -185,6 +186,15 @@ tsr_status tsr_node_open(tsr_node **out, const tsr_node_opts *opts)
     if (!n)
         return TSR_ERR_NOMEM;
     n->opts = *opts;
+    if (opts->n_modules) {
+        n->modules = calloc(opts->n_modules, sizeof *n->modules);
+        if (!n->modules) {
+            free(n);
+            return TSR_ERR_NOMEM;
+        }
+        memcpy(n->modules, opts->modules, opts->n_modules * sizeof *n->modules);
+        n->opts.modules = n->modules;
+    }
     warn_clock(opts);
     tsr_status s = open_server(n);
     if (s != TSR_OK) {
@@ -250,6 +260,7 @@ void tsr_node_stop(tsr_node *n)
     }
     tsr_server_destroy(n->srv);
     tsr_store_close(n->store);
+    free(n->modules);
     free(n);
 }
 

@@ -278,14 +278,20 @@ static json_t *error_body(tsr_status st, json_t *detail)
 
 void tsr_server_write_json(exchange *x, int code, json_t *body, int max_age)
 {
-    coap_pdu_set_code(x->resp, (coap_pdu_code_t)COAP_RESPONSE_CODE(code));
+    coap_pdu_code_t want = (coap_pdu_code_t)COAP_RESPONSE_CODE(code);
     if (body) {
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        /* This libcoap call cuts a large body into Block2 chunks, and sets
+         * 2.05 itself (or 4.00/5.00 for a bad block request, kept). */
         if (text)
             coap_add_data_blocked_response(x->pdu, x->resp, COAP_MEDIATYPE_APPLICATION_JSON,
                                            max_age, strlen(text), (const uint8_t *)text);
         free(text);
         json_decref(body);
+        if (coap_pdu_get_code(x->resp) == COAP_RESPONSE_CODE(205))
+            coap_pdu_set_code(x->resp, want);
+    } else {
+        coap_pdu_set_code(x->resp, want);
     }
     x->replied = true;
 }

@@ -47,11 +47,13 @@
 typedef struct tsr_node_config tsr_node_config; /* config.h */
 
 /* Largest request body accepted by default (4.13 above): a bet with the
- * most selections of the catalogue is well under 1 KiB; 4 KiB leaves room
- * for advance play and multi-line bets without accepting junk. A route may
- * lower or raise it up to TSR_SERVER_BODY_HARD_MAX. */
-#define TSR_SERVER_BODY_MAX 4096
-#define TSR_SERVER_BODY_HARD_MAX 16384
+ * most selections of the catalogue is under 300 bytes of JSON; 1 KiB keeps
+ * every request in one datagram (libcoap's default PDU is 1152 bytes), so
+ * block-wise uploads are never needed and are refused. A route may lower
+ * it or raise it up to TSR_SERVER_BODY_HARD_MAX (what one UDP datagram of
+ * libcoap's receive buffer can carry). */
+#define TSR_SERVER_BODY_MAX 1024
+#define TSR_SERVER_BODY_HARD_MAX 1400
 /* Routes of the whole node: ~20 endpoints of the API plus admin paths. */
 #define TSR_SERVER_ROUTES_MAX 64
 /* Path segments of a pattern ("/v1/bets/<ticket>/cancel" has 4) and

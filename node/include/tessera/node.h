@@ -31,7 +31,7 @@ struct tsr_node_module;
 typedef struct tsr_node_opts {
     const struct tsr_node_config *config;   /* borrowed; must outlive the node */
     const tsr_env *env;                     /* borrowed; must outlive the node */
-    const struct tsr_node_module *modules;  /* borrowed array (e.g. accounts) */
+    const struct tsr_node_module *modules;  /* copied array (e.g. accounts) */
     size_t n_modules;
 } tsr_node_opts;
 
