@@ -250,15 +250,37 @@ static double arc_distance(const double p[3], const double a[3], const double b[
 typedef struct search {
     const tsr_geo_map *m;
     const geo_set *filter;
+    double lat, lon;
     double p[3];
     double best; /* radians */
 } search;
+
+/* A lower bound of the angle from the search point to any point of a cell:
+ * the larger of the latitude gap and the longitude gap shrunk by the
+ * cosines (hav(d) >= cos(lat1) cos(lat2) hav(dlon)). */
+static double cell_bound(const search *s, int row, int col)
+{
+    double y0 = y_of_row(row), y1 = y0 + GEO_CELL_DEG;
+    double x0 = x_of_col(col), x1 = x0 + GEO_CELL_DEG;
+    double dlat = fmax(0.0, fmax(y0 - s->lat, s->lat - y1));
+    double dlon = 0.0;
+    if (s->lon < x0 || s->lon > x1) {
+        double a = fmod(fabs(x0 - s->lon), 360.0), b = fmod(fabs(s->lon - x1), 360.0);
+        dlon = fmin(fmin(a, 360.0 - a), fmin(b, 360.0 - b));
+    }
+    double far = fmax(fabs(y0), fabs(y1));
+    double k = sqrt(fmax(0.0, cos(s->lat * DEG) * cos(far * DEG)));
+    double lon_bound = 2 * asin(fmin(1.0, k * sin(dlon * DEG / 2)));
+    return fmax(dlat * DEG, lon_bound);
+}
 
 static void scan_cell(search *s, int row, int col)
 {
     col = ((col % GEO_COLS) + GEO_COLS) % GEO_COLS;
     size_t cell = (size_t)row * GEO_COLS + (size_t)col;
     const tsr_geo_map *m = s->m;
+    if (m->cell_start[cell] == m->cell_start[cell + 1] || cell_bound(s, row, col) >= s->best)
+        return;
     for (uint32_t k = m->cell_start[cell]; k < m->cell_start[cell + 1]; k++) {
         const geo_cell_edge *e = &m->cell_edges[k];
         if ((e->flags & GEO_EDGE_ARTIFICIAL) || (s->filter && !geo_set_has(s->filter, e->jur)))
@@ -319,7 +341,7 @@ double geo_map_border_distance(const tsr_geo_map *m, double lat, double lon,
                                const geo_set *filter, double limit_m)
 {
     const double cap = limit_m / TSR_GEO_EARTH_RADIUS_M;
-    search s = {m, filter, {0, 0, 0}, cap};
+    search s = {m, filter, lat, lon, {0, 0, 0}, cap};
     unit_of(lat, lon, s.p);
     int row = geo_row_of(lat), col = geo_col_of(lon);
     window w = {row, row, col, col};
