@@ -86,7 +86,8 @@ tsr_status tsr_draw_manifest_build(tsr_draw_manifest **out, const tsr_cutoff_tok
     m->seal_count = (uint32_t)n;
     if (n)
         memcpy(m->seals, seals, n * sizeof *seals);
-    qsort(m->seals, n, sizeof *m->seals, seal_order);
+    if (n)
+        qsort(m->seals, n, sizeof *m->seals, seal_order);
     tsr_status st = check_seals(m, m->root, why, why_len);
     if (st != TSR_OK) {
         tsr_draw_manifest_destroy(m);
