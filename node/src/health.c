@@ -4,7 +4,7 @@
 #include "daemon.h"
 #include "server_int.h"
 
-static void add_clock(json_t *h, json_t *reasons, const tsr_node_config *cfg,
+static bool add_clock(json_t *h, json_t *reasons, const tsr_node_config *cfg,
                       const tsr_clock_reading *now, bool test_clock)
 {
     tsr_status s = tsr_clock_check(now, cfg->clock_error_budget_ms * TSR_NS_PER_MS);
@@ -21,10 +21,12 @@ static void add_clock(json_t *h, json_t *reasons, const tsr_node_config *cfg,
     else if (s == TSR_ERR_CLOCK_BOUND)
         json_array_append_new(reasons, json_string("the clock error bound is above the budget: "
                                                    "no sales near a cutoff"));
+    return s == TSR_OK;
 }
 
 /* Counts held tokens whose draw is open now; explains when none is. */
-static size_t open_draws(tsr_core *c, const tsr_clock_reading *now, json_t *reasons)
+static size_t open_draws(tsr_core *c, const tsr_clock_reading *now, bool clock_ok,
+                         json_t *reasons)
 {
     size_t open = 0, held;
     pthread_mutex_lock(&c->mu);
@@ -36,7 +38,7 @@ static size_t open_draws(tsr_core *c, const tsr_clock_reading *now, json_t *reas
         json_array_append_new(reasons, json_string("no game catalogue is loaded"));
     if (held == 0)
         json_array_append_new(reasons, json_string("no cutoff token is held"));
-    else if (open == 0)
+    else if (open == 0 && clock_ok)
         json_array_append_new(reasons, json_string("no held draw is inside its sales window"));
     return open;
 }
@@ -50,8 +52,8 @@ static void handle_health(tsr_server *srv, tsr_request *req)
     json_t *h = json_pack("{s:s, s:s, s:s, s:i}", "status", "ok", "node", srv->cfg->node_id,
                           "region", srv->cfg->region, "schema",
                           tsr_store_schema_version(srv->store));
-    add_clock(h, reasons, srv->cfg, &now, tsr_clock_is_test(env->clock));
-    size_t open = open_draws(c, &now, reasons);
+    bool clock_ok = add_clock(h, reasons, srv->cfg, &now, tsr_clock_is_test(env->clock));
+    size_t open = open_draws(c, &now, clock_ok, reasons);
     json_object_set_new(h, "sales_open", json_boolean(open > 0 && json_array_size(reasons) == 0));
     json_object_set_new(h, "open_draws", json_integer((json_int_t)open));
     json_object_set_new(h, "tokens", json_integer((json_int_t)c->n_tokens));
