@@ -8,6 +8,7 @@
 
 #include "draw_fixture.h"
 #include "tessera/draw.h"
+#include "tessera/catalog.h"
 #include "tessera/merkle.h"
 
 static void unhex(uint8_t *out, size_t len, const char *hex)
@@ -192,7 +193,7 @@ START_TEST(bad_shapes_are_refused)
 {
     const tsr_draw_shape bad[] = {
         {0, {{1, 49, 6, 0, false}}},
-        {3, {{1, 49, 6, 0, false}}},
+        {4, {{1, 49, 6, 0, false}}},
         {1, {{5, 4, 1, 0, false}}},
         {1, {{1, 1001, 6, 0, false}}},
         {1, {{1, 49, 0, 0, false}}},
@@ -542,6 +543,31 @@ START_TEST(record_files_errors)
 }
 END_TEST
 
+START_TEST(every_catalogue_game_has_a_valid_shape)
+{
+    char path[512], err[256] = "";
+    tsr_test_src("deploy/catalog/tessera.json", path, sizeof path);
+    tsr_catalog *cat;
+    ck_assert_msg(tsr_catalog_load_file(&cat, path, err, sizeof err) == TSR_OK, "%s", err);
+    ck_assert_uint_gt(tsr_catalog_count(cat), 0);
+    for (size_t i = 0; i < tsr_catalog_count(cat); i++) {
+        const tsr_game *g = tsr_catalog_game_at(cat, i);
+        tsr_draw_shape sh;
+        ck_assert_msg(tsr_draw_shape_for_game(g, &sh) == TSR_OK, "game %s", g->id);
+        bool mult = (g->addons & TSR_ADDON_MULTIPLIER) && g->n_multipliers > 0;
+        ck_assert_uint_eq(sh.pool_count, (g->family == TSR_FAMILY_TWO_POOL ? 2u : 1u) + mult);
+        printf("game %-10s pools %u, first {%u..%u, %u + bonus %u%s}\n", g->id, sh.pool_count,
+               sh.pools[0].min, sh.pools[0].max, sh.pools[0].count, sh.pools[0].bonus,
+               sh.pools[0].replacement ? ", with replacement" : "");
+    }
+    tsr_game bad = *tsr_catalog_game_at(cat, 0);
+    bad.family = TSR_FAMILY_COUNT_;
+    tsr_draw_shape sh;
+    ck_assert_int_eq(tsr_draw_shape_for_game(&bad, &sh), TSR_ERR_DRAW_SHAPE);
+    tsr_catalog_free(cat);
+}
+END_TEST
+
 static Suite *draw_suite(void)
 {
     Suite *s = suite_create("draw");
@@ -558,6 +584,7 @@ static Suite *draw_suite(void)
     tcase_add_test(tc, manifest_building_and_signing_refuse_bad_input);
     tcase_add_test(tc, record_making_refuses_bad_reveals);
     tcase_add_test(tc, record_files_errors);
+    tcase_add_test(tc, every_catalogue_game_has_a_valid_shape);
     suite_add_tcase(s, tc);
     return s;
 }

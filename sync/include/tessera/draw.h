@@ -78,8 +78,9 @@
 
 /* Seeds are 256 bits: the strength of the DRBG's SHA-256. */
 #define TSR_DRAW_SEED_LEN 32
-/* Pools per game: one (lotto, keno, digits) or two (5/69 + 1/26). */
-#define TSR_DRAW_POOLS_MAX 2
+/* Pools per game: one (lotto, keno, digits, fixed odds) or two (5/69 +
+ * 1/26), plus one for a multiplier add-on (tsr_draw_shape_for_game). */
+#define TSR_DRAW_POOLS_MAX 3
 /* Numbers one pool may draw, main plus bonus: keno draws 20; 32 leaves
  * room for larger games without making records large. */
 #define TSR_DRAW_PICK_MAX 32
@@ -132,6 +133,16 @@ typedef struct tsr_draw_shape {
  * TSR_DRAW_POOL_SIZE_MAX, count 0, count+bonus above TSR_DRAW_PICK_MAX or
  * (without replacement) above its size, or bonus with replacement. */
 tsr_status tsr_draw_shape_check(const tsr_draw_shape *s) TSR_MUST_CHECK;
+
+/* The shape a catalogue game draws (catalog.h): lotto {1, pool, pick,
+ * bonus ? 1 : 0, false}; two-pool {1, pool, pick} then {1, second_pool,
+ * second_pick}; digits {0, 9, pick, 0, true}; keno {1, pool, drawn};
+ * fixed odds {1, pool, drawn}. A game offering TSR_ADDON_MULTIPLIER with
+ * n_multipliers > 0 gets a last pool {0, n_multipliers - 1, 1, 0, false}:
+ * the multiplier is g->multipliers[that index] (uniform over the list).
+ * TSR_ERR_DRAW_SHAPE for a family or sizes that give no valid shape. */
+struct tsr_game;
+tsr_status tsr_draw_shape_for_game(const struct tsr_game *g, tsr_draw_shape *out) TSR_MUST_CHECK;
 
 /* The numbers of one draw, per pool in the order drawn: values[p][0..count)
  * are the main numbers, values[p][count..count+bonus) the bonus numbers. */
