@@ -390,6 +390,51 @@ START_TEST(quick_pick_is_uniform)
 }
 END_TEST
 
+START_TEST(liability_per_combination)
+{
+    static tsr_liability l; /* 80 KB: not on the stack */
+    memset(&l, 0, sizeof l);
+    const tsr_game *p3 = tsr_catalog_find(cat, "pick3");
+    tsr_bet b = mk(TSR_BET_BOX, "1,1,2", 100);
+    ck_assert_int_eq(tsr_liability_add(&l, p3, &b), TSR_OK);
+    ck_assert_int_eq(l.exposure_cents[112], 16000);
+    ck_assert_int_eq(l.exposure_cents[121], 16000);
+    ck_assert_int_eq(l.exposure_cents[211], 16000);
+    ck_assert_int_eq(l.exposure_cents[122], 0);
+    tsr_bet sb = mk(TSR_BET_STRAIGHT_BOX, "1,2,3", 100);
+    ck_assert_int_eq(tsr_liability_add(&l, p3, &sb), TSR_OK);
+    ck_assert_int_eq(l.exposure_cents[123], 29000); /* 6-way exact pays $290 */
+    ck_assert_int_eq(l.exposure_cents[321], 4000);
+    tsr_bet combo = mk(TSR_BET_COMBO, "1,1,2", 50);
+    ck_assert_int_eq(tsr_liability_add(&l, p3, &combo), TSR_OK);
+    ck_assert_int_eq(l.exposure_cents[211], 16000 + 25000);
+    tsr_bet front = mk(TSR_BET_FRONT_PAIR, "4,5,0", 100), back = mk(TSR_BET_BACK_PAIR, "0,4,5", 100);
+    ck_assert_int_eq(tsr_liability_add(&l, p3, &front), TSR_OK);
+    ck_assert_int_eq(tsr_liability_add(&l, p3, &back), TSR_OK);
+    ck_assert_int_eq(l.exposure_cents[450], 5000);
+    ck_assert_int_eq(l.exposure_cents[459], 5000);
+    ck_assert_int_eq(l.exposure_cents[945], 5000);
+    ck_assert_int_eq(l.exposure_cents[445], 5000); /* back pair x-4-5 only */
+    ck_assert_int_eq(l.exposure_cents[45], 5000);   /* 0-4-5 */
+    tsr_liability_remove(&l, p3, &b);
+    tsr_liability_remove(&l, p3, &sb);
+    tsr_liability_remove(&l, p3, &combo);
+    tsr_liability_remove(&l, p3, &front);
+    tsr_liability_remove(&l, p3, &back);
+    for (int i = 0; i < TSR_DIGITS_COMBOS; i++)
+        ck_assert_int_eq(l.exposure_cents[i], 0);
+    /* The cap is 1,000,000.00: 400 straights of $5 on 7-7-7 reach it. */
+    tsr_bet s = mk(TSR_BET_STRAIGHT, "7,7,7", 500);
+    for (int i = 0; i < 400; i++)
+        ck_assert_int_eq(tsr_liability_add(&l, p3, &s), TSR_OK);
+    ck_assert_int_eq(tsr_liability_add(&l, p3, &s), TSR_ERR_GAME_LIABILITY);
+    ck_assert_int_eq(l.exposure_cents[777], 100000000); /* unchanged by the refusal */
+    tsr_bet k = mk(TSR_BET_SPOT, "1,2", 100);
+    ck_assert_int_eq(tsr_liability_add(&l, tsr_catalog_find(cat, "keno"), &k), TSR_OK);
+    tsr_liability_remove(&l, tsr_catalog_find(cat, "keno"), &k);
+}
+END_TEST
+
 static Suite *game_suite(void)
 {
     Suite *s = suite_create("game");
@@ -404,6 +449,7 @@ static Suite *game_suite(void)
     tcase_add_test(tc, digits_ways_count_orders);
     tcase_add_test(tc, quick_pick_gives_valid_bets);
     tcase_add_test(tc, quick_pick_is_uniform);
+    tcase_add_test(tc, liability_per_combination);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -139,4 +139,23 @@ tsr_status tsr_bet_quick_pick(const tsr_catalog *cat, const char *game, tsr_rng 
  * 1, 3, 6; pick-4: 1, 4, 6, 12, 24). */
 unsigned tsr_digits_ways(const uint8_t *digits, unsigned n);
 
+/* Per-combination sales liability of a digits game (pick-3/4): what the
+ * house would pay on each drawable combination if it came up, for one draw.
+ * The node keeps one per (game, draw), zeroed at first sale and rebuilt
+ * from its tickets after a restart, and refuses a bet that would take any
+ * combination above the game's liability_cap. The caller owns it and
+ * serialises access (it lives inside the bet transaction). */
+#define TSR_DIGITS_COMBOS 10000 /* 10^4: pick-4 */
+typedef struct tsr_liability {
+    tsr_cents exposure_cents[TSR_DIGITS_COMBOS]; /* index: the digits as a number */
+} tsr_liability;
+
+/* Adds a valid digits bet's payouts to l if no combination would exceed
+ * g->liability_cap_cents (no cap: always added); otherwise changes nothing
+ * and returns TSR_ERR_GAME_LIABILITY. Other families: TSR_OK, no-op. */
+tsr_status tsr_liability_add(tsr_liability *l, const tsr_game *g, const tsr_bet *bet) TSR_MUST_CHECK;
+
+/* Takes a bet back out (a cancelled ticket). */
+void tsr_liability_remove(tsr_liability *l, const tsr_game *g, const tsr_bet *bet);
+
 #endif

@@ -17,6 +17,7 @@
     X(TSR_ERR_GAME_PRICE_MAX, INPUT, "the total price is above the per-bet limit")            \
     X(TSR_ERR_GAME_ADDON_UNKNOWN, INPUT, "unknown add-on")                                    \
     X(TSR_ERR_GAME_ADDON_UNAVAILABLE, INPUT, "this game does not offer that add-on")          \
+    X(TSR_ERR_GAME_LIABILITY, CONFLICT, "this combination is sold out for this draw")          \
     X(TSR_ERR_GAME_DRAWS, INPUT, "the number of advance-play draws is out of range")          \
     X(TSR_ERR_GAME_NOT_DRAW_DAY, NOT_FOUND, "this game has no draw with that number")         \
     X(TSR_ERR_GAME_STAKE_MISMATCH, INPUT, "the ticket's stake is not the price of its bet")    \
