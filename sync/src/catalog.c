@@ -553,6 +553,10 @@ static tsr_status check_tiers(cj_ctx *c, tsr_game *g)
                        (unsigned long long)(shares / 10000), (unsigned long long)(shares % 10000));
     if (jackpots > 1)
         return cj_fail(c, TSR_ERR_CATALOG, "prizes", "%u jackpot tiers; a game has at most one", jackpots);
+    for (unsigned i = 0; i < g->n_tiers && jackpots == 0; i++)
+        if (g->tiers[i].kind == TSR_PRIZE_POOL && g->tiers[i].no_winner == TSR_NO_WINNER_JACKPOT)
+            return cj_fail(c, TSR_ERR_CATALOG, "prizes", "tier '%s' rolls into a jackpot the game does not have "
+                           "(say \"no_winner\": \"reserve\")", g->tiers[i].name);
     if (g->min_jackpot_cents > 0 && jackpots == 0)
         return cj_fail(c, TSR_ERR_CATALOG, "min_jackpot", "the game has no jackpot tier");
     if (g->liability_cap_cents > 0 && capped == 0)

@@ -172,6 +172,9 @@ START_TEST(rejects_money_rules)
     json_object_set_new(tier(game_obj(root, "lotto649"), 1), "jackpot", json_true());
     expect(root, TSR_ERR_CATALOG, "2 jackpot tiers");
     root = preset();
+    json_object_set_new(tier(game_obj(root, "lotto649"), 0), "jackpot", json_false());
+    expect(root, TSR_ERR_CATALOG, "tier '6/6' rolls into a jackpot the game does not have");
+    root = preset();
     json_object_set_new(game_obj(root, "pick3"), "min_jackpot", json_string("10.00"));
     expect(root, TSR_ERR_CATALOG, "field 'min_jackpot': the game has no jackpot tier");
     root = preset();
