@@ -95,11 +95,11 @@ static tsr_status login_player(load_run *r, int i, char *err, size_t errlen)
 
 static tsr_status deposit(load_run *r, int i, char *err, size_t errlen)
 {
-    char path[LOAD_PATH_MAX], amount[TSR_MONEY_STR_MAX], key[64];
+    char path[LOAD_PATH_MAX], key[64];
     snprintf(path, sizeof path, "/v1/wallet/deposits?session=%s", r->users[i].token);
     snprintf(key, sizeof key, "ld%llu-dep-%d", (unsigned long long)r->o->seed, i);
-    tsr_money_format(r->o->deposit_cents, amount, sizeof amount);
-    json_t *body = json_pack("{s:s,s:s}", "amount", amount, "idempotency_key", key);
+    json_t *body = json_pack("{s:I,s:s}", "amount", (json_int_t)r->o->deposit_cents,
+                             "idempotency_key", key);
     tsr_reply rep;
     tsr_status st = call(r, r->users[i].target, TSR_METHOD_POST, path, body, &rep, "deposit",
                          err, errlen);
@@ -107,10 +107,10 @@ static tsr_status deposit(load_run *r, int i, char *err, size_t errlen)
     return st;
 }
 
-/* The wallet's balance in cents: "balance_cents" or the "balance" text. */
+/* The wallet's balance in cents ("balance": cents, node wallet.h). */
 static tsr_cents balance_of(const json_t *w)
 {
-    const json_t *c = json_object_get(w, "balance_cents");
+    const json_t *c = json_object_get(w, "balance");
     if (json_is_integer(c))
         return json_integer_value(c);
     tsr_cents v = 0;
