@@ -56,12 +56,13 @@ static void claim_handler(tsr_server *srv, tsr_request *req)
     if (st == TSR_OK)
         snprintf(c->ticket_id, sizeof c->ticket_id, "%s",
                  json_string_value(json_object_get(body, "ticket_id")));
-    json_decref(body);
     if (st != TSR_OK) {
+        json_decref(body);
         free(c);
         tsr_job_free(job);
         return tsr_reply_error(req, st, NULL);
     }
+    job->request = body; /* the job owns it: the idempotency hash covers it */
     job->ctx = c;
     job->ctx_free = free;
     job->ok_code = 201;

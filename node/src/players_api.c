@@ -197,7 +197,7 @@ static void login_done(tsr_server *srv, tsr_job *job, bool committed)
             job->error_detail = json_pack("{s:I}", "failures_left", (json_int_t)r->failures_left);
         return;
     }
-    job->response = json_pack("{s:s, s:I, s:s, s:I}", "session", r->token, "expires_at",
+    job->response = json_pack("{s:s, s:I, s:I, s:I}", "session", r->token, "expires_at",
                               (json_int_t)r->expires_at_ns, c->agent ? "agent_id" : "player_id",
                               (json_int_t)r->subject_id, "previous_login_at",
                               (json_int_t)r->previous_login_at_ns);
@@ -308,8 +308,13 @@ static tsr_status resolve(void *arg, tsr_server *srv, const char *token, tsr_cal
 
 /* ---- module ------------------------------------------------------------------- */
 
+/* A registration is at most ~700 bytes of values (the field limits), so
+ * 1 KiB refuses junk and stays inside one CoAP datagram: libcoap drops a
+ * datagram above its receive size without an answer. */
+#define REGISTER_BODY_MAX 1024
+
 static const tsr_route routes[] = {
-    {TSR_POST, "/v1/players", TSR_AUTH_ANON, register_handler, 0, false},
+    {TSR_POST, "/v1/players", TSR_AUTH_ANON, register_handler, REGISTER_BODY_MAX, false},
     {TSR_POST, "/v1/sessions", TSR_AUTH_ANON | TSR_AUTH_TERMINAL, login_handler, 0, false},
     {TSR_DELETE, "/v1/sessions", TSR_AUTH_PLAYER | TSR_AUTH_TERMINAL, logout_handler, 0, false},
 };

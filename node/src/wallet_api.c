@@ -146,12 +146,13 @@ static void pay_handler(tsr_request *req, bool withdrawal)
         st = tsr_job_new(&job, withdrawal ? "withdrawal" : "deposit", pay_apply);
     if (st == TSR_OK)
         st = tsr_accounts_take_idem(job, body);
-    json_decref(body);
     if (st != TSR_OK) {
+        json_decref(body);
         free(c);
         tsr_job_free(job);
         return tsr_reply_field_error(req, st, "amount");
     }
+    job->request = body; /* the job owns it: the idempotency hash covers it */
     c->withdrawal = withdrawal;
     c->amount = amount;
     job->ctx = c;
