@@ -1,0 +1,191 @@
+/* The node store: migrations, newer schemas, transactions and savepoints,
+ * the outbox's gapless seq, batches, the audit chain. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../node/src/store.h"
+#include "tsr_test.h"
+
+static char dir[128], path[200];
+static tsr_clock *clk;
+static tsr_rng *rng;
+static tsr_env env;
+static tsr_store *st;
+
+static void setup(void)
+{
+    tsr_test_tmpdir("store", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/node.db", dir);
+    ck_assert_int_eq(tsr_clock_test_create(&clk, 1000 * TSR_NS_PER_S), TSR_OK);
+    ck_assert_int_eq(tsr_rng_seeded_create(&rng, 7), TSR_OK);
+    env = (tsr_env){clk, rng, NULL};
+    ck_assert_int_eq(tsr_store_open(&st, path, NULL), TSR_OK);
+}
+
+static void teardown(void)
+{
+    tsr_store_close(st);
+    tsr_rng_destroy(rng);
+    tsr_clock_destroy(clk);
+    tsr_test_rmtree(dir);
+}
+
+START_TEST(a_new_database_gets_schema_1_in_wal_mode)
+{
+    ck_assert_int_eq(tsr_store_schema_version(st), TSR_STORE_SCHEMA_VERSION);
+    int64_t n;
+    ck_assert_int_eq(tsr_store_query_int(tsr_store_writer(st),
+                                         "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                         "('tickets','outbox','audit','idempotency','seals',"
+                                         "'tokens','players','ledger_entries')",
+                                         &n),
+                     TSR_OK);
+    ck_assert_int_eq(n, 8);
+    ck_assert_int_eq(tsr_store_query_int(tsr_store_writer(st), "PRAGMA synchronous", &n), TSR_OK);
+    ck_assert_int_eq(n, 2); /* FULL */
+    ck_assert_int_eq(tsr_store_query_int(tsr_store_writer(st), "SELECT 1 WHERE 0", &n),
+                     TSR_ERR_NOT_FOUND);
+    /* reopening migrates nothing and keeps the data */
+    tsr_store_close(st);
+    ck_assert_int_eq(tsr_store_open(&st, path, NULL), TSR_OK);
+    ck_assert_int_eq(tsr_store_schema_version(st), 1);
+}
+END_TEST
+
+START_TEST(a_database_from_a_newer_schema_is_refused)
+{
+    ck_assert_int_eq(tsr_store_exec(tsr_store_writer(st), "PRAGMA user_version = 2"), TSR_OK);
+    tsr_store_close(st);
+    st = NULL;
+    ck_assert_int_eq(tsr_store_open(&st, path, NULL), TSR_ERR_DB_NEWER);
+    char bad[256];
+    snprintf(bad, sizeof bad, "%s/nodir/x.db", dir);
+    ck_assert_int_eq(tsr_store_open(&st, bad, NULL), TSR_ERR_IO);
+}
+END_TEST
+
+START_TEST(outbox_seqs_are_gapless_across_rollbacks_and_deletes)
+{
+    tsr_store_txn *t;
+    int64_t seq;
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    tsr_store_txn *t2;
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t2), TSR_ERR_BUSY);
+    ck_assert_int_eq(tsr_store_txn_savepoint(t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "a", 1, &seq), TSR_OK);
+    ck_assert_int_eq(seq, 1);
+    ck_assert_int_eq(tsr_store_txn_release(t), TSR_OK);
+    ck_assert_int_eq(tsr_store_txn_savepoint(t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "b", 1, &seq), TSR_OK);
+    ck_assert_int_eq(seq, 2);
+    ck_assert_int_eq(tsr_store_txn_rollback_to(t), TSR_OK); /* seq 2 given back */
+    ck_assert_int_eq(tsr_store_txn_savepoint(t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_reserve(t, &seq), TSR_OK);
+    ck_assert_int_eq(seq, 2);
+    ck_assert_int_eq(tsr_outbox_put(t, seq, TSR_OUTBOX_CANCEL, "cc", 2), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_put(t, seq, TSR_OUTBOX_CANCEL, "cc", 2), TSR_ERR_EXISTS);
+    ck_assert_int_eq(tsr_store_txn_release(t), TSR_OK);
+    ck_assert_int_eq(tsr_store_txn_commit(t), TSR_OK);
+
+    tsr_store_conn *rd;
+    ck_assert_int_eq(tsr_store_reader_open(st, &rd), TSR_OK);
+    tsr_outbox_row rows[4];
+    size_t n;
+    ck_assert_int_eq(tsr_outbox_read(rd, 1, 4, rows, &n), TSR_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(rows[1].seq, 2);
+    ck_assert_int_eq(rows[1].kind, TSR_OUTBOX_CANCEL);
+    ck_assert_mem_eq(rows[1].bytes, "cc", 2);
+    tsr_outbox_rows_free(rows, n);
+
+    ck_assert_int_eq(tsr_outbox_batch_put(tsr_store_writer(st), 1, 2, "n1:1-2"), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_batch_put(tsr_store_writer(st), 1, 2, "n1:1-2"), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_batch_put(tsr_store_writer(st), 1, 1, "n1:1-1"), TSR_ERR_EXISTS);
+    ck_assert_int_eq(tsr_outbox_batch_put(tsr_store_writer(st), 2, 3, "n1:2-3"), TSR_ERR_EXISTS);
+    ck_assert_int_eq(tsr_outbox_batch_put(tsr_store_writer(st), 3, 2, "x"), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_outbox_delete_upto(tsr_store_writer(st), 2), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_read(rd, 1, 4, rows, &n), TSR_OK);
+    ck_assert_int_eq(n, 0);
+    int64_t last;
+    ck_assert_int_eq(tsr_outbox_last_seq(rd, &last), TSR_OK);
+    ck_assert_int_eq(last, 2);
+    tsr_store_reader_close(rd);
+    /* the next seq continues after the deleted rows */
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "c", 1, &seq), TSR_OK);
+    ck_assert_int_eq(seq, 3);
+    tsr_store_txn_abort(t);
+}
+END_TEST
+
+START_TEST(the_audit_chain_verifies_and_detects_tampering)
+{
+    tsr_store_txn *t;
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    for (int i = 0; i < 5; i++) {
+        json_t *ev = json_pack("{s:i}", "n", i);
+        ck_assert_int_eq(tsr_audit_append(t, "test_event", ev), TSR_OK);
+        json_decref(ev);
+    }
+    ck_assert_int_eq(tsr_audit_append(t, "no_evidence", NULL), TSR_OK);
+    ck_assert_int_eq(tsr_store_txn_commit(t), TSR_OK);
+    int64_t bad = -1;
+    ck_assert_int_eq(tsr_audit_verify(tsr_store_writer(st), &bad), TSR_OK);
+    ck_assert_int_eq(bad, 0);
+    ck_assert_int_eq(tsr_store_exec(tsr_store_writer(st),
+                                    "UPDATE audit SET record = replace(record, '\"n\":2', "
+                                    "'\"n\":9') WHERE id = 3"),
+                     TSR_OK);
+    ck_assert_int_eq(tsr_audit_verify(tsr_store_writer(st), &bad), TSR_ERR_AUDIT_CHAIN);
+    ck_assert_int_eq(bad, 3);
+    /* deleting a row breaks the chain at the next one */
+    ck_assert_int_eq(tsr_store_exec(tsr_store_writer(st),
+                                    "UPDATE audit SET record = replace(record, '\"n\":9', "
+                                    "'\"n\":2') WHERE id = 3; DELETE FROM audit WHERE id = 2"),
+                     TSR_OK);
+    ck_assert_int_eq(tsr_audit_verify(tsr_store_writer(st), &bad), TSR_ERR_AUDIT_CHAIN);
+    ck_assert_int_eq(bad, 3);
+}
+END_TEST
+
+static char sqls[TSR_STORE_STMT_CACHE_MAX + 1][32];
+
+START_TEST(statements_are_cached_and_bad_sql_is_a_bug)
+{
+    sqlite3_stmt *a, *b;
+    static const char q[] = "SELECT 1";
+    ck_assert_int_eq(tsr_store_stmt(tsr_store_writer(st), q, &a), TSR_OK);
+    ck_assert_int_eq(tsr_store_stmt(tsr_store_writer(st), q, &b), TSR_OK);
+    ck_assert_ptr_eq(a, b);
+    ck_assert_int_eq(tsr_store_stmt(tsr_store_writer(st), "SELEC nonsense", &a), TSR_ERR_INTERNAL);
+    ck_assert_int_eq(tsr_store_exec(tsr_store_writer(st), "CREATE TABLE tickets(x)"), TSR_ERR_IO);
+    tsr_status last = TSR_OK;
+    for (int i = 0; i <= TSR_STORE_STMT_CACHE_MAX && last == TSR_OK; i++) {
+        snprintf(sqls[i], sizeof sqls[i], "SELECT %d", i + 2);
+        last = tsr_store_stmt(tsr_store_writer(st), sqls[i], &a);
+    }
+    ck_assert_int_eq(last, TSR_ERR_TOO_LARGE);
+    ck_assert_int_eq(tsr_store_status(SQLITE_CONSTRAINT_UNIQUE), TSR_ERR_EXISTS);
+    ck_assert_int_eq(tsr_store_status(SQLITE_FULL), TSR_ERR_DISK_FULL);
+    ck_assert_int_eq(tsr_store_status(SQLITE_BUSY), TSR_ERR_BUSY);
+    ck_assert_int_eq(tsr_store_status(SQLITE_NOMEM), TSR_ERR_NOMEM);
+    ck_assert_int_eq(tsr_store_status(SQLITE_CORRUPT), TSR_ERR_IO);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("node_store");
+    TCase *t = tcase_create("store");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, a_new_database_gets_schema_1_in_wal_mode);
+    tcase_add_test(t, a_database_from_a_newer_schema_is_refused);
+    tcase_add_test(t, outbox_seqs_are_gapless_across_rollbacks_and_deletes);
+    tcase_add_test(t, the_audit_chain_verifies_and_detects_tampering);
+    tcase_add_test(t, statements_are_cached_and_bad_sql_is_a_bug);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void) { return tsr_test_run(suite()); }
