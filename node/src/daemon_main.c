@@ -10,12 +10,12 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "players_api.h"
 #include "tessera/node.h"
 
-/* Modules other than the core, in init order: the accounts module joins
- * this list when it lands. */
-static const tsr_node_module daemon_modules[] = {{"none", NULL, NULL}};
-static const size_t daemon_n_modules = 0;
+/* Modules other than the core, in init order. */
+static const tsr_node_module *const daemon_modules[] = {&tsr_accounts_module};
+#define DAEMON_N_MODULES (sizeof daemon_modules / sizeof daemon_modules[0])
 
 /* The node the signal handler stops (tsr_node_request_stop is
  * async-signal-safe: one write to an eventfd). */
@@ -47,8 +47,10 @@ static int run(const tsr_node_config *cfg, tsr_env *env)
     size_t nf;
     const tsr_cfg_field *fields = tsr_node_config_fields(&nf);
     tsr_config_log(env->log, fields, nf, cfg);
-    tsr_node_opts o = {.config = cfg, .env = env, .modules = daemon_modules,
-                       .n_modules = daemon_n_modules};
+    tsr_node_module mods[DAEMON_N_MODULES];
+    for (size_t i = 0; i < DAEMON_N_MODULES; i++)
+        mods[i] = *daemon_modules[i];
+    tsr_node_opts o = {.config = cfg, .env = env, .modules = mods, .n_modules = DAEMON_N_MODULES};
     tsr_node *n;
     tsr_status s = tsr_node_open(&n, &o);
     if (s != TSR_OK) {
