@@ -40,9 +40,10 @@ static tsr_cents prize(const tsr_game *g, int tier, const tsr_bet *b)
 {
     if (tier < 0)
         return 0;
-    /* prize x stake / base is exact: the catalogue checks whole cents per
-     * stake unit, and stakes are at most stake_max. */
-    return g->tiers[tier].prize_cents * b->stake_cents / g->prize_base_cents;
+    /* prize x stake / base is exact (the catalogue checks whole cents per
+     * stake unit); computed wide and clamped so no catalogue can wrap it. */
+    __int128 v = (__int128)g->tiers[tier].prize_cents * b->stake_cents / g->prize_base_cents;
+    return v > TSR_MONEY_MAX ? TSR_MONEY_MAX : (tsr_cents)v;
 }
 
 /* Every order of the bet's digits (n <= 4: at most 24). */
@@ -105,8 +106,10 @@ tsr_status tsr_liability_add(tsr_liability *l, const tsr_game *g, const tsr_bet 
     for (unsigned i = 0; g->liability_cap_cents > 0 && i < e.n; i++)
         if (l->exposure_cents[e.combo[i]] + e.pay[i] > g->liability_cap_cents)
             return TSR_ERR_GAME_LIABILITY;
-    for (unsigned i = 0; i < e.n; i++)
-        l->exposure_cents[e.combo[i]] += e.pay[i];
+    for (unsigned i = 0; i < e.n; i++) {
+        tsr_cents *x = &l->exposure_cents[e.combo[i]];
+        *x = *x > INT64_MAX - e.pay[i] ? INT64_MAX : *x + e.pay[i]; /* uncapped games may only saturate */
+    }
     return TSR_OK;
 }
 

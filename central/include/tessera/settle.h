@@ -11,8 +11,11 @@
  * Deterministic and order-independent: a ticket's prize depends only on its
  * own content and on sums over all tickets, so the same tickets in any
  * order give the same prizes. Integer money only. Two passes over a compact
- * array: count winners per tier, then compute amounts; ~0.1 us per ticket
- * (bench/settle.c).
+ * array: count winners per tier, then compute amounts; 0.1-0.5 us per
+ * ticket, validation included (bench/settle.c).
+ *
+ * Settle a draw with the catalogue version it was sold under: tickets are
+ * re-validated, and a later catalogue with lower limits would refuse them.
  *
  * Usage (central, after the draw):
  *
