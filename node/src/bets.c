@@ -89,8 +89,9 @@ static tsr_status insert_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_tick
 }
 
 /* One ticket: seq, serial, canonical bytes, signature, row, outbox row. */
-static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const bet_ctx *b, size_t i,
-                              const uint8_t bet_id[16], json_t *receipts)
+static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet_hooks *w,
+                              const bet_ctx *b, size_t i, const uint8_t bet_id[16],
+                              json_t *receipts)
 {
     const tsr_server *srv = job->srv;
     tsr_ticket t;
@@ -100,6 +101,14 @@ static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const bet_ctx *b
     if (s != TSR_OK)
         return s;
     tsr_rng_bytes(tsr_store_txn_env(txn)->rng, t.id, sizeof t.id);
+    /* One debit per ticket, referenced by its id, so every debit has a
+     * ticket and a cancel refunds exactly that ticket's stake. */
+    char id_hex[33];
+    tsr_hex_encode(id_hex, sizeof id_hex, t.id, sizeof t.id);
+    tsr_bet_charge ch = {&job->caller, b->game, b->draws[i], id_hex, b->per_draw,
+                         tsr_store_txn_now(txn).now_ns};
+    if ((s = w->charge(w->arg, txn, &ch)) != TSR_OK)
+        return s;
     snprintf(t.node, sizeof t.node, "%s", tsr_server_node_id(srv));
     snprintf(t.game, sizeof t.game, "%s", b->game);
     t.seq = (uint64_t)seq;
@@ -157,13 +166,9 @@ static tsr_status apply_bet(tsr_store_txn *txn, tsr_job *job)
     char bet_hex[33];
     tsr_rng_bytes(tsr_store_txn_env(txn)->rng, bet_id, sizeof bet_id);
     tsr_hex_encode(bet_hex, sizeof bet_hex, bet_id, sizeof bet_id);
-    tsr_bet_charge ch = {&job->caller, b->game, b->draws[0], bet_hex, b->total,
-                         tsr_store_txn_now(txn).now_ns};
-    if ((s = w->charge(w->arg, txn, &ch)) != TSR_OK)
-        return s;
     json_t *receipts = json_array();
     for (size_t i = 0; s == TSR_OK && i < b->n_draws; i++)
-        s = make_ticket(txn, job, b, i, bet_id, receipts);
+        s = make_ticket(txn, job, w, b, i, bet_id, receipts);
     if (s == TSR_OK)
         s = audit_bet(txn, job, b, bet_hex, receipts);
     if (s != TSR_OK) {

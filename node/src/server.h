@@ -246,16 +246,17 @@ typedef struct tsr_bet_charge {
     const tsr_caller *caller; /* PLAYER (wallet) or TERMINAL (agent float/cash) */
     const char *game;
     int64_t draw;
-    const char *ticket_id;
-    tsr_cents stake;          /* > 0, total of the ticket incl. advance draws */
+    const char *ticket_id;    /* 32 hex chars: one call per ticket */
+    tsr_cents stake;          /* > 0: this ticket's stake (one draw) */
     int64_t now_ns;
 } tsr_bet_charge;
 
 /* Money and player checks the bet path runs through, on the writer thread
  * inside the bet's savepoint (so they commit or roll back with the ticket):
- *   charge: player standing (verified, legal age, not excluded, not in
- *           cool-off), player limits, then the balanced debit of stake
- *           (player wallet, or the terminal's agent account for retail).
+ *   charge: once per ticket (an advance play of N draws makes N calls in
+ *           the same savepoint): player standing (verified, legal age, not
+ *           excluded, not in cool-off), player limits, then the balanced
+ *           debit of stake (player wallet, or the terminal's agent float).
  *           Returns TSR_OK or the domain status (refused with no change).
  *   refund: the full credit back of a cancelled ticket (same accounts).
  * Without hooks, bets fail with TSR_ERR_UNAVAILABLE (no money path). */

@@ -127,6 +127,8 @@ START_TEST(quick_pick_and_advance_play)
     ck_assert_int_eq(json_array_size(json_object_get(bet, "numbers")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(r->json, "total_stake_cents")), 100);
     check_receipt_signed(json_array_get(rcs, 1));
+    ck_assert_int_eq(F.wallet.charges, 2); /* one debit per ticket */
+    ck_assert_int_eq(F.wallet.charged, 100);
     /* advance play without the second token fails closed */
     r = fx_bet(&F, "session=player-1", "pick3",
                "{\"type\":\"box\",\"quick_pick\":true,\"draws\":3,\"stake\":\"0.50\"}", "key-adv-3");
