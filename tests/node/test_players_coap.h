@@ -65,11 +65,18 @@ static inline void nx_keys(nx *x)
     ck_assert_int_eq(tsr_psk_table_write(x->cfg.psk_table, table, 2), TSR_OK);
 }
 
-static inline void nx_start_with(nx *x, const char *provider)
+/* Starts a node with payment provider `provider` in dir (NULL: a new temp
+ * dir). */
+static inline void nx_start_in(nx *x, const char *provider, const char *dir)
 {
-    char err[256] = "";
+    char err[256] = "", keep[sizeof x->dir] = "";
+    if (dir)
+        snprintf(keep, sizeof keep, "%s", dir); /* dir may point into *x */
     memset(x, 0, sizeof *x);
-    tsr_test_tmpdir("acctcoap", x->dir, sizeof x->dir);
+    if (dir)
+        snprintf(x->dir, sizeof x->dir, "%s", keep);
+    else
+        tsr_test_tmpdir("acctcoap", x->dir, sizeof x->dir);
     tsr_node_config_defaults(&x->cfg);
     snprintf(x->cfg.node_id, sizeof x->cfg.node_id, "n1");
     snprintf(x->cfg.db_path, sizeof x->cfg.db_path, "%s/node.db", x->dir);
@@ -97,7 +104,9 @@ static inline void nx_start_with(nx *x, const char *provider)
     ck_assert_int_ge(x->fd, 0);
 }
 
-static inline void nx_start(nx *x) { nx_start_with(x, "sandbox"); }
+static inline void nx_start_with(nx *x, const char *provider) { nx_start_in(x, provider, NULL); }
+
+static inline void nx_start(nx *x) { nx_start_in(x, "sandbox", NULL); }
 
 static inline void nx_stop(nx *x)
 {
