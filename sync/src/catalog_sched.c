@@ -8,6 +8,9 @@
 #include "tessera/catalog.h"
 
 #define WEEK_SEARCH 8 /* a non-empty weekly schedule has a draw within 8 days */
+/* Unix ns stop at 2262; schedules are answered up to 2200-01-01 so a draw
+ * a week later still fits. */
+#define AFTER_NS_MAX (INT64_C(7258118400) * INT64_C(1000000000))
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
@@ -55,6 +58,8 @@ tsr_status tsr_catalog_next_draw(const tsr_catalog *cat, const char *game, int64
     const tsr_game *g = tsr_catalog_find(cat, game);
     if (!g)
         return TSR_ERR_GAME_UNKNOWN;
+    if (after_ns > AFTER_NS_MAX)
+        return TSR_ERR_RANGE;
     int64_t d = next_day(g, after_ns, INT64_MIN);
     if (draw_no)
         *draw_no = d - g->schedule.epoch_days;
@@ -83,6 +88,8 @@ tsr_status tsr_catalog_advance_draws(const tsr_catalog *cat, const char *game, i
         return TSR_ERR_GAME_UNKNOWN;
     if (n == 0 || n > g->max_draws)
         return TSR_ERR_GAME_DRAWS;
+    if (after_ns > AFTER_NS_MAX)
+        return TSR_ERR_RANGE;
     int64_t d = next_day(g, after_ns, INT64_MIN);
     for (uint16_t i = 0; i < n; i++) {
         draws[i] = d - g->schedule.epoch_days;

@@ -307,6 +307,8 @@ START_TEST(draw_days_and_advance_play)
     ck_assert_int_eq(tsr_catalog_advance_draws(cat, "lotto649", 0, 11, draws), TSR_ERR_GAME_DRAWS);
     ck_assert_int_eq(tsr_catalog_advance_draws(cat, "x", 0, 1, draws), TSR_ERR_GAME_UNKNOWN);
     ck_assert_int_eq(tsr_catalog_next_draw(cat, "x", 0, &draw, NULL, NULL, NULL), TSR_ERR_GAME_UNKNOWN);
+    ck_assert_int_eq(tsr_catalog_next_draw(cat, "pick3", INT64_MAX, &draw, NULL, NULL, NULL), TSR_ERR_RANGE);
+    ck_assert_int_eq(tsr_catalog_advance_draws(cat, "pick3", INT64_MAX, 1, draws), TSR_ERR_RANGE);
     /* Before the epoch, the first draw is the first draw day after it. */
     ck_assert_int_eq(tsr_catalog_next_draw(cat, "pick3", 0, &draw, NULL, NULL, NULL), TSR_OK);
     ck_assert_int_eq(draw, 1);

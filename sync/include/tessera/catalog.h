@@ -227,7 +227,8 @@ const tsr_payout_rules *tsr_catalog_payout_rules(const tsr_catalog *cat);
  * number, when its sales open (the results time of the previous draw day),
  * its cutoff and its results time, all Unix ns. Local times are converted
  * with the game's time zone, so a 15:00 cutoff stays 15:00 local across DST
- * changes. TSR_ERR_GAME_UNKNOWN for an unknown game. */
+ * changes. TSR_ERR_GAME_UNKNOWN for an unknown game, TSR_ERR_RANGE after
+ * the year 2200 (nanosecond timestamps end in 2262). */
 tsr_status tsr_catalog_next_draw(const tsr_catalog *cat, const char *game, int64_t after_ns,
                                  int64_t *draw_no, int64_t *sales_open_ns, int64_t *cutoff_ns,
                                  int64_t *results_ns) TSR_MUST_CHECK;
