@@ -241,7 +241,7 @@ tsr_status tsr_catalog_draw_times(const tsr_catalog *cat, const char *game, int6
 
 /* The `n` draws an advance play bought at after_ns covers: the next draw and
  * the n-1 after it, written to draws[0..n-1]. TSR_ERR_GAME_DRAWS when n is 0
- * or above the game's max_draws. */
+ * or above the game's max_draws, TSR_ERR_GAME_UNKNOWN, TSR_ERR_RANGE as next_draw. */
 tsr_status tsr_catalog_advance_draws(const tsr_catalog *cat, const char *game, int64_t after_ns,
                                      uint16_t n, int64_t *draws) TSR_MUST_CHECK;
 
