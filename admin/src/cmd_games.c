@@ -64,6 +64,26 @@ static int list_games(const tsr_catalog *cat)
     return 0;
 }
 
+/* What a tier pays, as the catalogue says it: "500.00 per 1.00 staked",
+ * "2.5000% of sales", "jackpot: 30.0000% of sales". */
+static void prize_str(const tsr_game *g, int tier, char *buf, size_t len)
+{
+    if (tier < 0) {
+        buf[0] = '\0';
+        return;
+    }
+    const tsr_tier *t = &g->tiers[tier];
+    char a[TSR_MONEY_STR_MAX], b[TSR_MONEY_STR_MAX];
+    if (t->kind == TSR_PRIZE_FIXED && (g->family == TSR_FAMILY_LOTTO || g->family == TSR_FAMILY_TWO_POOL))
+        snprintf(buf, len, "%s", tsr_money_format(t->prize_cents, a, sizeof a));
+    else if (t->kind == TSR_PRIZE_FIXED)
+        snprintf(buf, len, "%s per %s staked", tsr_money_format(t->prize_cents, a, sizeof a),
+                 tsr_money_format(g->prize_base_cents, b, sizeof b));
+    else
+        snprintf(buf, len, "%s%u.%04u%% of sales", t->kind == TSR_PRIZE_JACKPOT ? "jackpot: " : "",
+                 t->share_ppm / 10000, t->share_ppm % 10000);
+}
+
 static int print_odds(const tsr_catalog *cat, const char *id)
 {
     const tsr_game *g = tsr_catalog_find(cat, id);
@@ -82,9 +102,13 @@ static int print_odds(const tsr_catalog *cat, const char *id)
             if (*section)
                 printf("%s:\n", section);
         }
-        char odds[TSR_ODDS_STR_MAX];
+        char odds[TSR_ODDS_STR_MAX], prize[64];
         tsr_odds_format(rows[i].ways, rows[i].total, odds, sizeof odds);
-        printf("  %-28s %s\n", rows[i].label, odds);
+        prize_str(g, rows[i].tier, prize, sizeof prize);
+        if (prize[0])
+            printf("  %-28s %-22s %s\n", rows[i].label, odds, prize);
+        else
+            printf("  %-28s %s\n", rows[i].label, odds);
     }
     return 0;
 }
