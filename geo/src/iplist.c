@@ -179,7 +179,8 @@ tsr_status geo_iptable_load(geo_iptable **out, const char *path, int label_requi
         geo_iptable_free(t);
         return st;
     }
-    qsort(t->v, t->n, sizeof *t->v, cmp_entry);
+    if (t->n)
+        qsort(t->v, t->n, sizeof *t->v, cmp_entry);
     *out = t;
     return TSR_OK;
 }

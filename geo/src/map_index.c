@@ -155,6 +155,11 @@ static void fill_states(tsr_geo_map *m)
             m->cell_state[cell] = GEO_CELL_MIXED;
             if (m->cell_start[cell] != m->cell_start[cell + 1])
                 continue;
+            /* Two touching cells no edge touches share their answer. */
+            if (c + 1 < GEO_COLS && m->cell_state[cell + 1] != GEO_CELL_MIXED) {
+                m->cell_state[cell] = m->cell_state[cell + 1];
+                continue;
+            }
             double cx = x_of_col(c) + GEO_CELL_DEG / 2;
             int count;
             int j = c + 1 < GEO_COLS ? resolve(m, r, c + 1, cx, cy, &count) : -1;

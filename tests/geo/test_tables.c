@@ -285,7 +285,7 @@ START_TEST(rules_file_errors)
         /* not an object */
         "[]",
     };
-    char body[2048];
+    char body[4096];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(body, sizeof body, "{\"jurisdictions\": {\"FR\": %s}}", bad[i]);
         ck_assert_msg(open_rules(body) == TSR_ERR_GEO_RULES, "case %zu", i);
