@@ -12,6 +12,14 @@
     X(TSR_ERR_WITNESS_TOO_EARLY, FORBIDDEN, "the witness reveals only after the draw's signed manifest and cutoff") \
     X(TSR_ERR_WITNESS_NOT_COMMITTED, FORBIDDEN, "the witness made no commitment for this draw") \
     X(TSR_ERR_WITNESS_NOT_LISTED, FORBIDDEN, "the manifest does not carry this witness's commitment") \
-    X(TSR_ERR_WITNESS_REVEALED, CONFLICT, "the witness already revealed this draw for another manifest")
+    X(TSR_ERR_WITNESS_REVEALED, CONFLICT, "the witness already revealed this draw for another manifest") \
+    /* lifecycle */                                                                          \
+    X(TSR_ERR_PAYOUT_ID, INPUT, "a payout id is not the hash of its game, draw, ticket and kind") \
+    X(TSR_ERR_RESULT_RECORD, FORBIDDEN, "the result's draw record does not match the result") \
+    X(TSR_ERR_DAY_STATE, CONFLICT, "the draw is not in the state this step needs")          \
+    X(TSR_ERR_DAY_WAITING, BUSY, "the draw's next step is waiting for something (see its status)") \
+    X(TSR_ERR_DAY_NO_DRAW, NOT_FOUND, "central has no such draw in its lifecycle")           \
+    X(TSR_ERR_CLAIM_DONE, CONFLICT, "this payout was already claimed")                      \
+    X(TSR_ERR_CLAIM_CLASS, FORBIDDEN, "this payout is not payable at a claim centre")
 
 #endif
