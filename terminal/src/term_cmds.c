@@ -353,10 +353,15 @@ tsr_status term_cmd_pay(tsr_term *t, int argc, char **argv)
     if (st != TSR_OK)
         return st;
     const char *id = json_string_value(json_object_get(r, "ticket_id"));
-    /* the key is the ticket: a retry after a lost answer can never pay twice
-     * (the node refuses a second claim of the ticket anyway) */
-    char key[80];
-    snprintf(key, sizeof key, "pay-%s", id ? id : "");
+    /* a new key per pay command, kept across this command's retries: a
+     * retry after a lost answer gets the original answer back, while a
+     * second `pay` of the same slip is a new claim the node refuses — so
+     * the till is never told twice to hand over the cash */
+    uint8_t raw[16];
+    char key[2 * sizeof raw + 1];
+    tsr_rng_bytes(t->rng, raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(key + 2 * i, 3, "%02x", raw[i]);
     json_t *res = NULL;
     st = simple(t, TSR_METHOD_POST, "/v1/claims", NULL,
                 json_pack("{s:s,s:s}", "ticket_id", id ? id : "", "idempotency_key", key), &res);

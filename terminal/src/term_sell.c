@@ -259,7 +259,14 @@ tsr_status term_cmd_sell(tsr_term *t, int argc, char **argv)
     json_t *bet = parse_bet(argc, argv, &yes, &bad);
     if (!bet)
         return term_fail(t, TSR_ERR_USAGE, "cannot read '%s' (numbers, qp, second=, spots=, stake=, draws=, yes)", bad ? bad : "?");
-    tsr_cents amount = estimate(t, argv[1], bet);
+    /* 'yes' means the agent confirmed already; otherwise price the sale
+     * from the node's game list, which also refuses to go on when the node
+     * cannot be reached (a sale is never started offline) */
+    if (!yes && !term_games(t)) {
+        json_decref(bet);
+        return TSR_ERR_UNAVAILABLE;
+    }
+    tsr_cents amount = yes ? 0 : estimate(t, argv[1], bet);
     char money[TSR_MONEY_STR_MAX];
     tsr_money_format(amount, money, sizeof money);
     if (amount > t->o.confirm_above && !yes) {
