@@ -1,6 +1,7 @@
 /* Central's SQLite store: schema, cached statements, alarms, audit. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "central_int.h"
 #include "tessera/hash.h"
@@ -82,6 +83,14 @@ tsr_status cdb_open(cdb *d, const char *path)
     if (st != TSR_OK)
         cdb_close(d);
     return st;
+}
+
+tsr_status cdb_open_existing(cdb *d, const char *path)
+{
+    memset(d, 0, sizeof *d);
+    if (!path || access(path, F_OK) != 0)
+        return TSR_ERR_NOT_FOUND;
+    return cdb_open(d, path);
 }
 
 void cdb_close(cdb *d)

@@ -29,6 +29,23 @@ static void defaults(tsr_central_opts *o)
     if (!o->status_stale_ms) o->status_stale_ms = 5000;
 }
 
+/* Whether the node streamed any cancel yet: until it has, a new ticket
+ * cannot have been cancelled before it arrived, and ingestion skips that
+ * lookup (one statement per ticket). */
+static tsr_status node_has_cancels(tsr_central *c, cnode *n)
+{
+    static const char *const sql = "SELECT EXISTS(SELECT 1 FROM entries WHERE kind=2 AND node_id=?)";
+    sqlite3_stmt *st;
+    tsr_status s = cdb_stmt(&c->db, sql, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, n->id);
+    int rc = sqlite3_step(st);
+    n->has_cancels = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? TSR_OK : cdb_rc(rc);
+}
+
 /* Loads (or creates) a node's row into memory. */
 static tsr_status load_node(tsr_central *c, cnode *n)
 {
@@ -59,7 +76,7 @@ static tsr_status load_node(tsr_central *c, cnode *n)
     n->want_seq = (uint64_t)sqlite3_column_int64(st, 4);
     n->receipted_seq = (uint64_t)sqlite3_column_int64(st, 5);
     sqlite3_reset(st);
-    return TSR_OK;
+    return node_has_cancels(c, n);
 }
 
 /* (Re)loads every node from the store: at open, and after a rolled-back
@@ -128,7 +145,8 @@ tsr_status tsr_central_open(tsr_central **out, const tsr_central_opts *o)
     if (s == TSR_OK)
         s = setup_nodes(c);
     if (s == TSR_OK) {
-        tsr_js_opts jo = {.url = o->nats_url, .name = "tessera-central", .log = o->env->log,
+        tsr_js_opts jo = {.url = o->nats_url, .name = o->name ? o->name : "tessera-central",
+                          .log = o->env->log,
                           .timeout_ms = 5000};
         s = tsr_js_connect(&c->js, &jo);
     }
@@ -164,14 +182,22 @@ typedef tsr_status (*ingest_fn)(tsr_central *c, const char *subject, const void 
 static tsr_status ingest_msgs(tsr_central *c, tsr_js_msgs *m, ingest_fn fn,
                               tsr_central_step_stats *stats)
 {
+    struct timespec t0, t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     tsr_status s = cdb_exec(&c->db, "BEGIN IMMEDIATE");
     for (int i = 0; i < m->count && s == TSR_OK; i++) {
         size_t len;
         const void *data = tsr_js_msg_data(m, i, &len);
         s = fn(c, tsr_js_msg_subject(m, i), data, len, stats);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (s == TSR_OK)
         s = cdb_exec(&c->db, "COMMIT");
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    if (getenv("TSR_CENTRAL_TRACE"))
+        fprintf(stderr, "ingest msgs=%d work_ms=%.1f commit_ms=%.1f\n", m->count,
+                (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+                (t2.tv_sec - t1.tv_sec) * 1e3 + (t2.tv_nsec - t1.tv_nsec) / 1e6);
     if (s != TSR_OK) {
         tsr_log_error(c->o.env->log, "ingest_failed", "status=%s", tsr_status_name(s));
         CENTRAL_BEST_EFFORT(cdb_exec(&c->db, "ROLLBACK"));

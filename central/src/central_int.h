@@ -35,6 +35,9 @@ typedef struct cdb {
  * creates the schema. TSR_ERR_IO. */
 tsr_status cdb_open(cdb *d, const char *path) TSR_MUST_CHECK;
 void cdb_close(cdb *d);
+/* cdb_open for the admin side: TSR_ERR_NOT_FOUND when no store exists at
+ * path (a typo must not create an empty store). */
+tsr_status cdb_open_existing(cdb *d, const char *path) TSR_MUST_CHECK;
 /* A cached statement for constant sql (keyed by pointer), reset. */
 tsr_status cdb_stmt(cdb *d, const char *sql, sqlite3_stmt **out) TSR_MUST_CHECK;
 tsr_status cdb_exec(cdb *d, const char *sql) TSR_MUST_CHECK;
@@ -58,6 +61,7 @@ typedef struct cnode {
     uint8_t pk[TSR_PK_LEN];
     uint64_t contig_seq, max_seq, want_seq, receipted_seq;
     uint8_t chain[TSR_HASH_LEN];
+    bool has_cancels; /* a cancel entry is stored: tickets must look for theirs */
     int64_t gap_since_ns, last_replay_ns, last_receipt_ns;
     char subj_receipts[TSR_SUBJECT_MAX], subj_replay[TSR_SUBJECT_MAX];
 } cnode;
@@ -73,6 +77,9 @@ struct tsr_central {
     uint64_t beacon_seq;
     int64_t last_beacon_ns;
     bool streams_ready;
+    /* The leaves of the batch being ingested, in seq order, so the receipt
+     * chain advances from memory instead of re-reading the rows. */
+    uint8_t leaves[TSR_BATCH_MAX_ENTRIES][TSR_HASH_LEN];
 };
 
 int64_t central_now(tsr_central *c);
@@ -86,6 +93,8 @@ tsr_status central_ingest_batch(tsr_central *c, const char *subject, const void 
 /* Advances a node's contiguous sequence and receipt chain over stored
  * entries. */
 tsr_status central_advance(tsr_central *c, cnode *n) TSR_MUST_CHECK;
+/* Stores a node's advanced contig_seq and chain, re-evaluates its seals. */
+tsr_status central_advance_store(tsr_central *c, cnode *n) TSR_MUST_CHECK;
 
 /* recon.c */
 tsr_status central_seal_ingest(tsr_central *c, const char *subject, const void *data,

@@ -83,7 +83,7 @@ tsr_status tsr_central_status_json(const char *db_path, int64_t now_ns, int64_t 
 {
     cdb d;
     *out = NULL;
-    tsr_status s = cdb_open(&d, db_path);
+    tsr_status s = cdb_open_existing(&d, db_path);
     if (s != TSR_OK)
         return s;
     json_t *nodes = nodes_json(&d, now_ns, stale_ms);
@@ -99,22 +99,49 @@ tsr_status tsr_central_status_json(const char *db_path, int64_t now_ns, int64_t 
     return *out ? TSR_OK : TSR_ERR_NOMEM;
 }
 
+/* The status code an alarm stands for: fixed per kind, else the
+ * "status=<NAME>" its detail starts with (rejected batches), else none. */
+static const char *alarm_status(const char *kind, const char *detail, char *buf, size_t cap)
+{
+    static const struct { const char *kind; tsr_status st; } map[] = {
+        {"ticket_conflict", TSR_ERR_TICKET_CONFLICT}, {"seq_conflict", TSR_ERR_TICKET_CONFLICT},
+        {"seal_conflict", TSR_ERR_SEAL_MISMATCH},     {"batch_node_mismatch", TSR_ERR_BATCH_NODE},
+        {"unknown_node", TSR_ERR_NODE_UNKNOWN},       {"forged_batch", TSR_ERR_SIGNATURE},
+        {"forged_seal", TSR_ERR_SIGNATURE},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(kind, map[i].kind) == 0)
+            return tsr_status_name(map[i].st);
+    if (!detail || strncmp(detail, "status=", 7) != 0)
+        return NULL;
+    size_t n = strcspn(detail + 7, ": ");
+    if (n == 0 || n >= cap)
+        return NULL;
+    memcpy(buf, detail + 7, n);
+    buf[n] = '\0';
+    tsr_status st;
+    return tsr_status_from_name(buf, &st) == TSR_OK ? buf : NULL;
+}
+
 tsr_status tsr_central_alarms_json(const char *db_path, json_t **out)
 {
+    static const char *const sql = "SELECT at_ns, node, kind, detail FROM alarms ORDER BY id";
     cdb d;
     *out = NULL;
-    tsr_status s = cdb_open(&d, db_path);
+    tsr_status s = cdb_open_existing(&d, db_path);
     if (s != TSR_OK)
         return s;
     json_t *arr = json_array();
     sqlite3_stmt *st;
-    if ((s = cdb_stmt(&d, "SELECT at_ns, node, kind, detail FROM alarms ORDER BY id", &st)) == TSR_OK) {
+    if ((s = cdb_stmt(&d, sql, &st)) == TSR_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *node = (const char *)sqlite3_column_text(st, 1);
-            json_array_append_new(arr, json_pack("{s:I,s:s?,s:s,s:s?}",
-                "at_ns", (json_int_t)sqlite3_column_int64(st, 0), "node", node,
-                "kind", (const char *)sqlite3_column_text(st, 2),
-                "detail", (const char *)sqlite3_column_text(st, 3)));
+            const char *kind = (const char *)sqlite3_column_text(st, 2);
+            const char *detail = (const char *)sqlite3_column_text(st, 3);
+            char buf[64];
+            json_array_append_new(arr, json_pack("{s:I,s:s?,s:s,s:s?,s:s?}",
+                "at_ns", (json_int_t)sqlite3_column_int64(st, 0),
+                "node", (const char *)sqlite3_column_text(st, 1), "kind", kind,
+                "status", alarm_status(kind, detail, buf, sizeof buf), "detail", detail));
         }
         sqlite3_reset(st);
     }
@@ -149,7 +176,7 @@ tsr_status tsr_central_exclude(const char *db_path, const char *node, const char
         !reason || !*reason || strlen(reason) > 500 || strlen(operator_name) > 100)
         return TSR_ERR_ARG;
     cdb d;
-    tsr_status s = cdb_open(&d, db_path);
+    tsr_status s = cdb_open_existing(&d, db_path);
     if (s != TSR_OK)
         return s;
     int64_t id;

@@ -24,6 +24,8 @@ typedef struct batch_ctx {
     cnode *n;
     agg aggs[AGG_MAX];
     int64_t new_entries, new_tickets, dup, conflicts;
+    int64_t seq_conflicts; /* entries whose held bytes differ: their leaf is not ours */
+    uint32_t n_leaves;
 } batch_ctx;
 
 static tsr_status agg_flush(batch_ctx *b)
@@ -161,6 +163,7 @@ static tsr_status existing_seq(batch_ctx *b, const tsr_batch_entry *e)
     char detail[128];
     snprintf(detail, sizeof detail, "seq=%llu differs from the entry held", (unsigned long long)e->seq);
     b->conflicts++;
+    b->seq_conflicts++;
     return cdb_alarm(&b->c->db, central_now(b->c), b->n->name, "seq_conflict", detail);
 }
 
@@ -222,7 +225,7 @@ static tsr_status cancelled_before(batch_ctx *b, const tsr_ticket *t, bool *yes)
 static tsr_status new_ticket(batch_ctx *b, const tsr_ticket *t)
 {
     bool cancelled = false;
-    tsr_status s = cancelled_before(b, t, &cancelled);
+    tsr_status s = b->n->has_cancels ? cancelled_before(b, t, &cancelled) : TSR_OK;
     if (s != TSR_OK)
         return s;
     b->new_tickets++;
@@ -234,8 +237,10 @@ static tsr_status ingest_entry(batch_ctx *b, const tsr_batch_entry *e)
     tsr_status s = insert_entry(b, e, 0);
     if (s == TSR_OK) {
         b->new_entries++;
-        if (e->kind == TSR_ENTRY_CANCEL)
+        if (e->kind == TSR_ENTRY_CANCEL) {
+            b->n->has_cancels = true;
             return apply_cancel(b, &e->u.cancel);
+        }
         return new_ticket(b, &e->u.ticket);
     }
     if (s != TSR_ERR_EXISTS)
@@ -290,6 +295,22 @@ static tsr_status update_node(batch_ctx *b, const tsr_batch_info *info)
     return cdb_step_done(st);
 }
 
+/* The batch continues the node's contiguous sequence and every entry now
+ * held at its seq has this batch's bytes (new or identical duplicates): the
+ * chain moves over the batch's own leaves, with no read back. Otherwise
+ * central_advance reads the held rows. */
+static tsr_status advance_in_memory(batch_ctx *b, const tsr_batch_info *info)
+{
+    cnode *n = b->n;
+    if (info->first_seq != n->contig_seq + 1 || b->seq_conflicts ||
+        b->n_leaves != info->last_seq - info->first_seq + 1)
+        return TSR_OK;
+    for (uint32_t i = 0; i < b->n_leaves; i++)
+        tsr_chain_next(n->chain, b->c->leaves[i], n->chain);
+    n->contig_seq = info->last_seq;
+    return central_advance_store(b->c, n);
+}
+
 tsr_status central_ingest_batch(tsr_central *c, const char *subject, const void *data,
                                 size_t len, tsr_central_step_stats *stats)
 {
@@ -304,18 +325,22 @@ tsr_status central_ingest_batch(tsr_central *c, const char *subject, const void 
         return reject(c, node, "batch_node_mismatch", TSR_ERR_BATCH_NODE, stats);
     cnode *n = central_node(c, node);
     if (!n)
-        return reject(c, node, "unknown_node", TSR_ERR_KEY_UNKNOWN, stats);
+        return reject(c, node, "unknown_node", TSR_ERR_NODE_UNKNOWN, stats);
     tsr_batch_iter it;
     if ((s = tsr_batch_verify(n->pk, data, len, &info, &it)) != TSR_OK)
         return reject(c, node, s == TSR_ERR_SIGNATURE ? "forged_batch" : "bad_batch", s, stats);
     batch_ctx b = {.c = c, .n = n};
     tsr_batch_entry e;
-    while (s == TSR_OK && tsr_batch_next(&it, &e))
+    while (s == TSR_OK && b.n_leaves < TSR_BATCH_MAX_ENTRIES && tsr_batch_next(&it, &e)) {
+        memcpy(c->leaves[b.n_leaves++], e.leaf, TSR_HASH_LEN);
         s = ingest_entry(&b, &e);
+    }
     if (s == TSR_OK)
         s = agg_flush(&b);
     if (s == TSR_OK)
         s = update_node(&b, &info);
+    if (s == TSR_OK)
+        s = advance_in_memory(&b, &info);
     if (s == TSR_OK)
         s = central_advance(c, n);
     stats->batches++;
@@ -328,7 +353,6 @@ tsr_status central_advance(tsr_central *c, cnode *n)
 {
     static const char *const sql =
         "SELECT seq, leaf FROM entries WHERE node_id=? AND seq>? ORDER BY seq LIMIT " "4096";
-    static const char *const upd = "UPDATE nodes SET contig_seq=?, chain=? WHERE node_id=?";
     _Static_assert(ADVANCE_CHUNK == 4096, "the LIMIT above is ADVANCE_CHUNK");
     uint64_t before = n->contig_seq;
     for (;;) {
@@ -360,6 +384,12 @@ tsr_status central_advance(tsr_central *c, cnode *n)
     }
     if (n->contig_seq == before)
         return TSR_OK;
+    return central_advance_store(c, n);
+}
+
+tsr_status central_advance_store(tsr_central *c, cnode *n)
+{
+    static const char *const upd = "UPDATE nodes SET contig_seq=?, chain=? WHERE node_id=?";
     n->gap_since_ns = 0;
     sqlite3_stmt *st;
     tsr_status s = cdb_stmt(&c->db, upd, &st);

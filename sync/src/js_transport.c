@@ -490,6 +490,7 @@ tsr_status tsr_js_fetch(tsr_js_pull *p, int max, int64_t wait_ms, tsr_js_msgs *o
     jsFetchRequest fr;
     jsFetchRequest_Init(&fr);
     fr.Batch = max;
+    fr.MaxBytes = TSR_JS_FETCH_BYTES_MAX;
     /* The server expires the request; NoWait answers at once when empty.
      * cnats waits Expires plus its own margin, which bounds the call. */
     if (wait_ms == 0)

@@ -7,6 +7,27 @@
 
 static uint8_t buf[TSR_BATCH_MAX_BYTES];
 
+static const char *state_of(json_t *why, const char *node)
+{
+    return json_string_value(json_object_get(json_object_get(why, node), "state"));
+}
+
+/* The status code tessera-central alarms reports for the alarm of `kind`. */
+static const char *alarm_status_of(fx *f, const char *kind)
+{
+    static char out[64];
+    json_t *a;
+    ck_assert_int_eq(tsr_central_alarms_json(f->db, &a), TSR_OK);
+    size_t i;
+    json_t *al;
+    out[0] = '\0';
+    json_array_foreach(a, i, al)
+        if (strcmp(json_string_value(json_object_get(al, "kind")), kind) == 0)
+            snprintf(out, sizeof out, "%s", json_string_value(json_object_get(al, "status")));
+    json_decref(a);
+    return out;
+}
+
 static void make_tickets(tsr_ticket *t, const char *node, uint64_t first, size_t n, uint32_t draw)
 {
     for (size_t i = 0; i < n; i++)
@@ -94,6 +115,8 @@ START_TEST(reused_ticket_id_raises_alarm_and_keeps_original)
     fx_steps(&f, 4);
     ck_assert_int_eq(fx_query(f.db, "SELECT count(*) FROM alarms WHERE kind='seq_conflict'"), 1);
     ck_assert_int_eq(fx_query(f.db, "SELECT amount FROM entries WHERE seq=2"), 201);
+    ck_assert_str_eq(alarm_status_of(&f, "ticket_conflict"), "TSR_ERR_TICKET_CONFLICT");
+    ck_assert_str_eq(alarm_status_of(&f, "seq_conflict"), "TSR_ERR_TICKET_CONFLICT");
     fx_stop(&f);
 }
 END_TEST
@@ -119,6 +142,10 @@ START_TEST(forged_or_misaddressed_batches_are_rejected)
     ck_assert_int_eq(fx_query(f.db, "SELECT count(*) FROM alarms WHERE kind='batch_node_mismatch'"), 1);
     ck_assert_int_eq(fx_query(f.db, "SELECT count(*) FROM alarms WHERE kind='malformed_batch'"), 1);
     ck_assert_int_eq(fx_query(f.db, "SELECT count(*) FROM alarms WHERE kind='unknown_node'"), 1);
+    ck_assert_str_eq(alarm_status_of(&f, "forged_batch"), "TSR_ERR_SIGNATURE");
+    ck_assert_str_eq(alarm_status_of(&f, "batch_node_mismatch"), "TSR_ERR_BATCH_NODE");
+    ck_assert_str_eq(alarm_status_of(&f, "malformed_batch"), "TSR_ERR_ENCODING");
+    ck_assert_str_eq(alarm_status_of(&f, "unknown_node"), "TSR_ERR_NODE_UNKNOWN");
     /* Rejected messages were acked (terminal), not redelivered forever. */
     fx_steps(&f, 3);
     ck_assert_int_eq(fx_query(f.db, "SELECT count(*) FROM alarms"), 4);
@@ -152,9 +179,10 @@ START_TEST(seals_reconcile_and_gaps_are_replayed)
     publish_seal(&f, "n2", seal, fx_seal(&f.node_kp[1], "n2", 7, b, 4, seal, sizeof seal));
     fx_steps(&f, 4);
     json_t *why = NULL;
-    ck_assert_int_eq(tsr_central_draw_ready(f.central, "lotto", 7, &why), TSR_ERR_DRAW_NOT_READY);
-    ck_assert_str_eq(json_string_value(json_object_get(why, "n1")), "sealed");
-    ck_assert_str_eq(json_string_value(json_object_get(why, "n2")), "mismatch"); /* count 4 vs 5 */
+    /* A mismatch outranks waiting: the draw needs a replay or an operator. */
+    ck_assert_int_eq(tsr_central_draw_ready(f.central, "lotto", 7, &why), TSR_ERR_SEAL_MISMATCH);
+    ck_assert_str_eq(state_of(why, "n1"), "sealed");
+    ck_assert_str_eq(state_of(why, "n2"), "mismatch"); /* count 4 vs 5 */
     json_decref(why);
     /* After the grace the gap is asked for. */
     ck_assert_int_eq(tsr_clock_test_advance(f.clock, 3 * TSR_NS_PER_S), TSR_OK);
@@ -174,9 +202,18 @@ START_TEST(seals_reconcile_and_gaps_are_replayed)
     len = fx_batch(&f.node_kp[0], "n1", a + 10, 10, buf, sizeof buf);
     fx_publish(&f, "n1", buf, len, "n1:11-20");
     fx_steps(&f, 3);
-    ck_assert_int_eq(tsr_central_draw_ready(f.central, "lotto", 7, &why), TSR_ERR_DRAW_NOT_READY);
-    ck_assert_str_eq(json_string_value(json_object_get(why, "n1")), "reconciled");
+    ck_assert_int_eq(tsr_central_draw_ready(f.central, "lotto", 7, &why), TSR_ERR_SEAL_MISMATCH);
+    ck_assert_str_eq(state_of(why, "n1"), "reconciled");
     json_decref(why);
+    /* The same answer from the store path the CLI uses. */
+    ck_assert_int_eq(tsr_central_draw_ready_db(f.db, "lotto", 7, FX_T0, 5000, &why),
+                     TSR_ERR_SEAL_MISMATCH);
+    ck_assert_str_eq(state_of(why, "n2"), "mismatch");
+    json_decref(why);
+    ck_assert_int_eq(tsr_central_draw_ready_db("/nonexistent/central.db", "lotto", 7, FX_T0, 0,
+                                               &why), TSR_ERR_NOT_FOUND);
+    ck_assert_ptr_null(why);
+    ck_assert_int_eq(tsr_central_draw_ready(f.central, "bad game!", 7, NULL), TSR_ERR_RANGE);
     /* n2 stays a mismatch until an operator excludes it (audited). */
     ck_assert_int_eq(tsr_central_exclude(f.db, "n2", "lotto", 7, "alice", "seal disagrees",
                                          FX_T0), TSR_OK);
@@ -192,6 +229,10 @@ START_TEST(seals_reconcile_and_gaps_are_replayed)
     ck_assert_int_eq(tsr_central_status_json(f.db, FX_T0, 5000, &st), TSR_OK);
     ck_assert_int_eq(json_array_size(json_object_get(st, "nodes")), 2);
     json_decref(st);
+    ck_assert_int_eq(tsr_central_status_json("/nonexistent/c.db", FX_T0, 5000, &st),
+                     TSR_ERR_NOT_FOUND);
+    ck_assert_int_eq(tsr_central_exclude("/nonexistent/c.db", "n2", "lotto", 7, "a", "b", FX_T0),
+                     TSR_ERR_NOT_FOUND);
     fx_stop(&f);
 }
 END_TEST

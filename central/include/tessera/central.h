@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "tessera/codec.h"
+#include "tessera/config.h"
 #include "tessera/env.h"
 #include "tessera/keys.h"
 #include "tessera/status.h"
@@ -46,6 +47,7 @@
 typedef struct tsr_central tsr_central;
 
 typedef struct tsr_central_opts {
+    const char *name;                /* borrowed: NATS connection name; NULL: "tessera-central" */
     const char *nats_url;            /* borrowed */
     const char *db_path;             /* borrowed */
     const tsr_keypair *receipt_key;  /* borrowed: signs node receipts */
@@ -95,10 +97,31 @@ tsr_status tsr_central_draw_add(tsr_central *c, const char *game, uint32_t draw,
                                 int64_t cutoff_at_ns) TSR_MUST_CHECK;
 
 /* TSR_OK when every active node is reconciled or excluded for the draw;
- * TSR_ERR_DRAW_NOT_READY otherwise. *why (may be NULL; caller owns) lists
- * each node's state. TSR_ERR_IO. */
+ * TSR_ERR_SEAL_MISMATCH when some node's seal disagrees with what central
+ * holds (it waits for a replay or an operator's exclusion);
+ * TSR_ERR_DRAW_NOT_READY when nodes are only still open or sealed and
+ * waiting for entries. *why (may be NULL; caller owns) says why, per node:
+ *   {"<node>": {"state": "open"|"sealed"|"mismatch"|"reconciled"|"excluded",
+ *               "diff": {...}|null, "late": bool}}
+ * where "late" means no seal arrived by cutoff + seal grace. TSR_ERR_RANGE
+ * for a bad game name, TSR_ERR_IO. The first time a draw is ready is
+ * recorded (draws.ready_at_ns). */
 tsr_status tsr_central_draw_ready(tsr_central *c, const char *game, uint32_t draw,
                                   json_t **why) TSR_MUST_CHECK;
+
+/* The same over a store path (the nodes marked active by the running
+ * central), so `tessera-central draw-ready` can ask beside a live central.
+ * now_ns decides "late"; seal_grace_ms as in the options. Errors as above,
+ * and TSR_ERR_NOT_FOUND when no store exists at db_path. */
+tsr_status tsr_central_draw_ready_db(const char *db_path, const char *game, uint32_t draw,
+                                     int64_t now_ns, int64_t seal_grace_ms,
+                                     json_t **why) TSR_MUST_CHECK;
+
+/* Registers a draw on a store path (as tsr_central_draw_add) for the admin
+ * CLI: the running central asks for missing seals after its cutoff.
+ * TSR_ERR_RANGE, TSR_ERR_NOT_FOUND (no store), TSR_ERR_IO. */
+tsr_status tsr_central_draw_add_db(const char *db_path, const char *game, uint32_t draw,
+                                   int64_t cutoff_at_ns) TSR_MUST_CHECK;
 
 /* Central's totals for a draw over all nodes (live tickets only). */
 tsr_status tsr_central_draw_totals(tsr_central *c, const char *game, uint32_t draw,
@@ -125,15 +148,76 @@ tsr_status tsr_central_ctl_publish(tsr_central *c, const char *node, tsr_ctl_kin
 /* Status of every node as JSON (caller owns), from a store path so the CLI
  * can read it beside a live central:
  *   {"nodes":[{"node","active","connected","last_status_at_ns",
- *     "last_beacon_seq","tickets","contig_seq","max_seq","outbox_lag",
- *     "time_ok","draws":[{"game","draw","state","diff"}]}],
+ *     "last_beacon_seq","tickets","contig_seq","max_seq","receipted_seq",
+ *     "outbox_lag","last_seq","time_ok","beacon_skew_ns",
+ *     "draws":[{"game","draw","state","diff"}]}],
  *    "alarms":n}
- * now_ns decides "connected" (status newer than stale_ms). TSR_ERR_IO. */
+ * (outbox_lag, last_seq, last_beacon_seq, time_ok, beacon_skew_ns are what
+ * the node last reported, null before its first status message). now_ns
+ * decides "connected" (status newer than stale_ms). TSR_ERR_NOT_FOUND when
+ * no store exists at db_path, TSR_ERR_IO. */
 tsr_status tsr_central_status_json(const char *db_path, int64_t now_ns, int64_t stale_ms,
                                    json_t **out) TSR_MUST_CHECK;
 
 /* Alarms raised so far (forged batches, conflicting entries, unknown
- * nodes), newest last, as a JSON array (caller owns). TSR_ERR_IO. */
+ * nodes), newest last, as a JSON array (caller owns) of
+ *   {"at_ns","node","kind","status","detail"}
+ * where status names the code of the fault (e.g. TSR_ERR_TICKET_CONFLICT
+ * for kind ticket_conflict, TSR_ERR_SIGNATURE for forged_batch).
+ * TSR_ERR_NOT_FOUND when no store exists at db_path, TSR_ERR_IO. */
 tsr_status tsr_central_alarms_json(const char *db_path, json_t **out) TSR_MUST_CHECK;
+
+/* ---- the daemon's configuration (docs/streaming.md) ---------------------- */
+
+/* Path buffers of the config. */
+#define TSR_CENTRAL_PATH_MAX 256
+
+typedef struct tsr_central_config {
+    char central_id[TSR_NAME_MAX];
+    char nats_url[TSR_CENTRAL_PATH_MAX];
+    char db_path[TSR_CENTRAL_PATH_MAX];
+    char central_key[TSR_CENTRAL_PATH_MAX];        /* secret key: signs receipts */
+    char draw_authority_key[TSR_CENTRAL_PATH_MAX]; /* secret key: signs beacons, tokens */
+    char keys_manifest[TSR_CENTRAL_PATH_MAX];      /* tessera keygen manifest ("" = none) */
+    json_t *nodes; /* owned: ["n1", {"name":"n2","public_key":"n2.pub"}, ...] */
+    int64_t replicas, beacon_interval_ms, receipt_interval_ms, replay_grace_ms,
+        replay_interval_ms, seal_grace_ms, status_stale_ms;
+    char clock_mode[16];
+    int64_t clock_offset_ms, clock_offset_error_ms;
+    char log_level[16];
+} tsr_central_config;
+
+/* The config table (static), its length in *n. */
+const tsr_cfg_field *tsr_central_config_fields(size_t *n);
+
+/* Loads and cross-checks a config file into *cfg (always release it with
+ * tsr_central_config_free). err names the key and the bounds. Errors of
+ * tsr_config_load_file, and TSR_ERR_CONFIG_RANGE / TSR_ERR_CONFIG_TYPE for
+ * a bad clock mode, log level, replicas or nodes list. */
+tsr_status tsr_central_config_load(tsr_central_config *cfg, const char *path, char *err,
+                                   size_t errlen) TSR_MUST_CHECK;
+
+/* Releases what a config holds; NULL-safe. */
+void tsr_central_config_free(tsr_central_config *cfg);
+
+/* The configured node names and their pinned public keys: *names (caller
+ * frees the array; the strings are borrowed from cfg) and *keys (owned,
+ * tsr_keyring_destroy). Keys come from each node's public_key file or,
+ * for a bare name, from keys_manifest. TSR_ERR_KEY_FILE,
+ * TSR_ERR_KEY_UNKNOWN (a node with no key), TSR_ERR_EXISTS (a node listed
+ * twice), TSR_ERR_NOMEM; err says which node. */
+tsr_status tsr_central_config_nodes(const tsr_central_config *cfg, const char ***names,
+                                    size_t *n, tsr_keyring **keys, char *err,
+                                    size_t errlen) TSR_MUST_CHECK;
+
+/* The body of the tessera-central program:
+ *   tessera-central run --config FILE
+ *   tessera-central status --config FILE [--json]
+ *   tessera-central alarms --config FILE [--json]
+ *   tessera-central exclude --config FILE --node N --game G --draw D --reason TEXT [--operator NAME]
+ *   tessera-central draw-add --config FILE --game G --draw D --cutoff-at-ns T
+ *   tessera-central draw-ready --config FILE --game G --draw D [--json]
+ * Returns a sysexits(3) code. */
+int tsr_central_main(int argc, char **argv);
 
 #endif

@@ -38,6 +38,12 @@
 /* Messages per fetch: enough to amortise the round trip (the measured
  * fetch(256)+ack rate is ~200k msgs/s), small enough to bound memory. */
 #define TSR_JS_FETCH_MAX 256
+/* Bytes one fetch may bring (the server stops the batch there). Without a
+ * cap, 256 half-megabyte ticket batches take longer to arrive than a short
+ * pull request lives; cnats 3.4 drops what arrives after its request
+ * ended, and those messages come back only after AckWait (measured: 30 s
+ * stalls in bench-ingest). */
+#define TSR_JS_FETCH_BYTES_MAX (4 * 1024 * 1024)
 /* Bytes of a message we accept: NATS's default max_payload. */
 #define TSR_JS_MSG_MAX (1024 * 1024)
 /* Subscription messages buffered by cnats before it drops (slow consumer). */
