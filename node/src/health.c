@@ -61,6 +61,10 @@ static void handle_health(tsr_server *srv, tsr_request *req)
                         c->catalog ? json_integer(tsr_catalog_version(c->catalog)) : json_null());
     json_object_set_new(h, "queue", json_integer((json_int_t)tsr_writer_pending(srv->writer)));
     json_object_set_new(h, "requests", json_integer((json_int_t)srv->requests));
+    uint64_t groups, jobs;
+    tsr_writer_stats(srv->writer, &groups, &jobs);
+    json_object_set_new(h, "writer", json_pack("{s:I, s:I}", "groups", (json_int_t)groups,
+                                               "jobs", (json_int_t)jobs));
     json_object_set_new(h, "reasons", reasons);
     tsr_reply_json(req, 205, h);
 }

@@ -99,7 +99,11 @@ static void drain(tsr_server *srv)
             break;
         coap_io_process(srv->ctx, 10);
     }
-    tsr_log_info(srv->env->log, "drained", "unanswered=%zu", srv->n_replying);
+    uint64_t groups, jobs;
+    tsr_writer_stats(srv->writer, &groups, &jobs);
+    tsr_log_info(srv->env->log, "drained", "unanswered=%zu groups=%llu jobs=%llu requests=%llu",
+                 srv->n_replying, (unsigned long long)groups, (unsigned long long)jobs,
+                 (unsigned long long)srv->requests);
 }
 
 tsr_status tsr_server_run(tsr_server *srv)

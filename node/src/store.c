@@ -195,7 +195,8 @@ tsr_status tsr_store_open(tsr_store **out, const char *path, tsr_log *log)
     tsr_status st = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, log, &s->writer);
     if (st == TSR_OK)
         st = tsr_store_exec(s->writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                       " PRAGMA foreign_keys=ON;");
+                                       " PRAGMA foreign_keys=ON; PRAGMA cache_size=" TSR_STORE_CACHE_PRAGMA ";"
+                                       " PRAGMA temp_store=MEMORY;");
     if (st == TSR_OK)
         st = migrate(s);
     if (st != TSR_OK) {

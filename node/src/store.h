@@ -32,6 +32,14 @@
 /* Prepared statements cached per connection: every statement the node runs
  * is a compile-time constant, a few dozen in all; 128 leaves room. */
 #define TSR_STORE_STMT_CACHE_MAX 128
+/* Page cache of the write connection, in KiB (negative = KiB for SQLite):
+ * a group commit of 512 bets dirties a few thousand pages of random-key
+ * indexes; with SQLite's 2 MiB default the transaction spills dirty pages
+ * into the WAL mid-group and rewrites them, multiplying the writes. */
+#define TSR_STORE_CACHE_PRAGMA "-65536"
+/* The write connection also keeps temp_store=MEMORY: every job runs in a
+ * SAVEPOINT, and SQLite saves each page a savepoint first touches into a
+ * sub-journal; as a temp file that was ~60 pwrite calls per bet. */
 /* How long a reader waits on a lock before reporting busy (WAL readers
  * normally never wait; only checkpoints with TRUNCATE could block them). */
 #define TSR_STORE_BUSY_TIMEOUT_MS 5000

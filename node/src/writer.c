@@ -199,11 +199,16 @@ static void run_group(tsr_writer *w, size_t n)
         fail_group(w, n, s);
         return;
     }
+    int64_t t0 = tsr_clock_mono_ns(w->o.env->clock);
     for (size_t i = 0; i < n; i++)
         run_job(w, t, w->group[i]);
+    int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
     s = tsr_store_txn_commit(t);
     if (s != TSR_OK)
         fail_group(w, n, s);
+    tsr_log_debug(w->o.env->log, "group_committed", "jobs=%zu apply_us=%lld commit_us=%lld", n,
+                  (long long)(t1 - t0) / 1000,
+                  (long long)(tsr_clock_mono_ns(w->o.env->clock) - t1) / 1000);
 }
 
 static void *writer_main(void *arg)
