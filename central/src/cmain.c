@@ -237,6 +237,7 @@ static int with_config(int argc, char **argv, const char *const *allowed, cli_fn
     if (!parse_opts(argc, argv, allowed, &a))
         return usage();
     tsr_central_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* freed below even when never loaded */
     int rc = load_config(&a, &cfg);
     if (rc == 0)
         rc = fn(&cfg, &a);
