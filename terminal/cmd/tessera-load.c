@@ -29,6 +29,9 @@ static const char USAGE[] =
     "  --warmup S          do not measure requests meant for the first S seconds\n"
 "  --catalog FILE      catalogue file: explicit selections for every bet type\n"
     "                      (without it every bet is a quick pick)\n"
+    "  --agent NAME:PIN    retail: log in as this agent and sell on its terminal's float\n"
+    "                      (no players registered; --players = tills sharing the session)\n"
+    "  --terminal ID       coap:// retail: the terminal id (coaps:// uses the PSK identity)\n"
     "  --players N         simulated players: register, log in, deposit (default 8)\n"
     "  --deposit AMOUNT    each player's deposit (default 10000.00)\n"
     "  --sessions N        UDP sessions per node (default 1)\n"
@@ -46,7 +49,7 @@ static const char USAGE[] =
 
 enum { O_PSK = 256, O_MODE, O_RATE, O_CONC, O_DAY, O_PEAK, O_BASE, O_SURGE, O_DUR, O_MAXREQ,
        O_WARM, O_PLAYERS, O_DEPOSIT, O_SESS, O_WINDOW, O_CON, O_TIMEOUT, O_ATTEMPTS, O_MIX,
-       O_QP, O_ADV, O_SEED, O_RECEIPTS, O_JSON, O_PROGRESS, O_TARGET, O_HELP, O_CATALOG };
+       O_QP, O_ADV, O_SEED, O_RECEIPTS, O_JSON, O_PROGRESS, O_TARGET, O_HELP, O_CATALOG, O_AGENT, O_TERMINAL };
 
 static const struct option LONGOPTS[] = {
     {"target", required_argument, 0, O_TARGET}, {"psk", required_argument, 0, O_PSK},
@@ -62,7 +65,8 @@ static const struct option LONGOPTS[] = {
     {"quick-pick", required_argument, 0, O_QP}, {"advance", required_argument, 0, O_ADV},
     {"seed", required_argument, 0, O_SEED}, {"receipts", required_argument, 0, O_RECEIPTS},
     {"json", no_argument, 0, O_JSON}, {"progress", no_argument, 0, O_PROGRESS},
-    {"catalog", required_argument, 0, O_CATALOG}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+    {"catalog", required_argument, 0, O_CATALOG}, {"agent", required_argument, 0, O_AGENT},
+    {"terminal", required_argument, 0, O_TERMINAL}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
 
 typedef struct cli {
     tsr_load_opts o;
@@ -142,7 +146,7 @@ static bool apply_number(cli *c, int opt, const char *arg)
     }
 }
 
-static bool apply(cli *c, int opt, const char *arg)
+static bool apply(cli *c, int opt, char *arg)
 {
     tsr_load_opts *o = &c->o;
     switch (opt) {
@@ -162,6 +166,16 @@ static bool apply(cli *c, int opt, const char *arg)
     case O_MIX: return parse_mix(arg, o->mix);
     case O_RECEIPTS: c->receipts = arg; return true;
     case O_CATALOG: o->catalog = arg; return true;
+    case O_TERMINAL: o->terminal_id = arg; return true;
+    case O_AGENT: {
+        char *colon = strchr(arg, ':'); /* NAME:PIN, split in place (argv is ours) */
+        if (!colon || colon == arg || !colon[1])
+            return false;
+        *colon = '\0';
+        o->agent = arg;
+        o->agent_pin = colon + 1;
+        return true;
+    }
     case O_JSON: c->json = true; return true;
     case O_PROGRESS: o->progress = stderr; return true;
     default: return apply_number(c, opt, arg);

@@ -127,17 +127,17 @@ static void build_on_ticket(load_run *r, tsr_load_op op, uint64_t key, int *user
         r->recent_head = ix;
     }
     if (op == TSR_OP_TICKET) {
-        snprintf(path, LOAD_PATH_MAX, "/v1/bets/%s?session=%s", t->id, tok);
+        snprintf(path, LOAD_PATH_MAX, "/v1/bets/%s?%s", t->id, tok);
     } else if (op == TSR_OP_CANCEL) {
-        snprintf(path, LOAD_PATH_MAX, "/v1/bets/%s/cancel?session=%s", t->id, tok);
+        snprintf(path, LOAD_PATH_MAX, "/v1/bets/%s/cancel?%s", t->id, tok);
         *blen = (size_t)snprintf(body, TSR_CLIENT_BODY_MAX, "{\"reason\":\"load test\"}");
     } else {
         /* before the draw is settled the node refuses: that refusal path
          * is what a claim under load exercises */
-        snprintf(path, LOAD_PATH_MAX, "/v1/claims?session=%s", tok);
+        snprintf(path, LOAD_PATH_MAX, "/v1/claims?%s", tok);
         *blen = (size_t)snprintf(body, TSR_CLIENT_BODY_MAX,
-                                 "{\"serial\":\"%s\",\"check\":\"%s\",\"idempotency_key\":\"ld-%llu-%llu\"}",
-                                 t->serial, t->check, seed, k);
+                                 "{\"ticket_id\":\"%s\",\"idempotency_key\":\"ld-%llu-%010llu\"}", t->id,
+                                 seed, k);
     }
 }
 
@@ -150,9 +150,9 @@ static size_t build_bet(load_run *r, uint64_t key, const char *tok, char *path, 
     size_t n;
     if (tsr_gen_bet(g, (int)draw(r, (uint64_t)g->ntypes), qp, draws, r->rng, bet, sizeof bet, &n) != TSR_OK)
         snprintf(bet, sizeof bet, "{\"type\":\"%s\",\"quick_pick\":true}", g->types[0]);
-    snprintf(path, LOAD_PATH_MAX, "/v1/bets?session=%s", tok);
+    snprintf(path, LOAD_PATH_MAX, "/v1/bets?%s", tok);
     return (size_t)snprintf(body, TSR_CLIENT_BODY_MAX,
-                            "{\"game\":\"%s\",\"bet\":%s,\"idempotency_key\":\"ld-%llu-%llu\"}", g->id,
+                            "{\"game\":\"%s\",\"bet\":%s,\"idempotency_key\":\"ld-%llu-%010llu\"}", g->id,
                             bet, (unsigned long long)r->o->seed, (unsigned long long)key);
 }
 
@@ -169,10 +169,10 @@ static tsr_load_op build(load_run *r, tsr_load_op op, int *user, char *path, cha
     const char *tok = r->users[*user].token;
     switch (op) {
     case TSR_OP_HISTORY:
-        snprintf(path, LOAD_PATH_MAX, "/v1/bets?session=%s&limit=10", tok);
+        snprintf(path, LOAD_PATH_MAX, "/v1/bets?%s&limit=10", tok);
         return op;
     case TSR_OP_WALLET:
-        snprintf(path, LOAD_PATH_MAX, "/v1/wallet?session=%s", tok);
+        snprintf(path, LOAD_PATH_MAX, "/v1/wallet?%s", tok);
         return op;
     case TSR_OP_TICKET:
     case TSR_OP_CANCEL:

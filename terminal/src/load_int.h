@@ -6,14 +6,15 @@
 #include "tessera/loadgen.h"
 
 /* Session tokens of the node are at most this long (node sessions.h). */
-#define LOAD_TOKEN_MAX 96
+#define LOAD_TOKEN_MAX 160
 #define LOAD_TICKET_ID_MAX 64
 /* Path with a session query and a ticket id. */
 #define LOAD_PATH_MAX 256
 
 typedef struct load_user {
     int target;                   /* index into the clients */
-    char token[LOAD_TOKEN_MAX];   /* the player's session */
+    char token[LOAD_TOKEN_MAX];   /* the query that names the caller:
+                                     "session=<token>[&terminal=<id>]" */
     bool busy;                    /* closed loop: a request is in flight */
 } load_user;
 

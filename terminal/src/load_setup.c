@@ -83,12 +83,13 @@ static tsr_status login_player(load_run *r, int i, char *err, size_t errlen)
     tsr_status st = call(r, r->users[i].target, TSR_METHOD_POST, "/v1/sessions", body, &rep,
                          "login", err, errlen);
     const char *tok = st == TSR_OK ? json_string_value(json_object_get(rep.body, "session")) : NULL;
-    if (st == TSR_OK && (!tok || strlen(tok) >= LOAD_TOKEN_MAX)) {
+    if (st == TSR_OK && (!tok || strlen(tok) >= LOAD_TOKEN_MAX - sizeof "session=")) {
         snprintf(err, errlen, "%s", "setup step 'login': the answer has no usable \"session\"");
         st = TSR_ERR_PROTO;
     }
     if (st == TSR_OK)
-        snprintf(r->users[i].token, sizeof r->users[i].token, "%s", tok);
+        snprintf(r->users[i].token, sizeof r->users[i].token, "session=%.*s",
+                 (int)(LOAD_TOKEN_MAX - sizeof "session="), tok);
     tsr_reply_clear(&rep);
     return st;
 }
@@ -96,7 +97,7 @@ static tsr_status login_player(load_run *r, int i, char *err, size_t errlen)
 static tsr_status deposit(load_run *r, int i, char *err, size_t errlen)
 {
     char path[LOAD_PATH_MAX], key[64];
-    snprintf(path, sizeof path, "/v1/wallet/deposits?session=%s", r->users[i].token);
+    snprintf(path, sizeof path, "/v1/wallet/deposits?%s", r->users[i].token);
     snprintf(key, sizeof key, "ld%llu-dep-%d", (unsigned long long)r->o->seed, i);
     json_t *body = json_pack("{s:I,s:s}", "amount", (json_int_t)r->o->deposit_cents,
                              "idempotency_key", key);
@@ -121,7 +122,7 @@ static tsr_cents balance_of(const json_t *w)
 static tsr_status wait_funded(load_run *r, int i, char *err, size_t errlen)
 {
     char path[LOAD_PATH_MAX];
-    snprintf(path, sizeof path, "/v1/wallet?session=%s", r->users[i].token);
+    snprintf(path, sizeof path, "/v1/wallet?%s", r->users[i].token);
     for (int k = 0; k < DEPOSIT_WAIT_POLLS; k++) {
         tsr_reply rep;
         tsr_status st = call(r, r->users[i].target, TSR_METHOD_GET, path, NULL, &rep, "wallet",
@@ -139,9 +140,50 @@ static tsr_status wait_funded(load_run *r, int i, char *err, size_t errlen)
     return TSR_ERR_TIMEOUT;
 }
 
+/* Retail: the agent logs in once per node (over coaps:// the PSK identity
+ * names the terminal; over coap:// the terminal= query does) and every
+ * simulated till sells on that session, charging the terminal's float. */
+static tsr_status login_agent(load_run *r, int target, char *query, size_t cap, char *err,
+                              size_t errlen)
+{
+    char path[LOAD_PATH_MAX];
+    snprintf(path, sizeof path, "/v1/sessions%s%s", r->o->terminal_id ? "?terminal=" : "",
+             r->o->terminal_id ? r->o->terminal_id : "");
+    json_t *body = json_pack("{s:s,s:s}", "agent", r->o->agent, "pin", r->o->agent_pin);
+    tsr_reply rep;
+    tsr_status st = call(r, target, TSR_METHOD_POST, path, body, &rep, "agent login", err, errlen);
+    const char *tok = st == TSR_OK ? json_string_value(json_object_get(rep.body, "session")) : NULL;
+    if (st == TSR_OK && !tok)
+        st = TSR_ERR_PROTO;
+    if (st == TSR_OK)
+        snprintf(query, cap, "session=%s%s%s", tok, r->o->terminal_id ? "&terminal=" : "",
+                 r->o->terminal_id ? r->o->terminal_id : "");
+    tsr_reply_clear(&rep);
+    return st;
+}
+
+static tsr_status setup_agents(load_run *r, char *err, size_t errlen)
+{
+    char query[TSR_LOAD_TARGETS_MAX][LOAD_TOKEN_MAX];
+    tsr_status st = TSR_OK;
+    for (int t = 0; st == TSR_OK && t < r->o->ntargets; t++)
+        st = login_agent(r, t, query[t], sizeof query[t], err, errlen);
+    r->nusers = r->o->players;
+    for (int i = 0; st == TSR_OK && i < r->nusers; i++) {
+        r->users[i].target = i % r->o->ntargets;
+        snprintf(r->users[i].token, sizeof r->users[i].token, "%s", query[r->users[i].target]);
+    }
+    if (st == TSR_OK && r->o->progress)
+        fprintf(r->o->progress, "setup: %zu games, agent %s logged in, %d tills\n", r->ngames,
+                r->o->agent, r->nusers);
+    return st;
+}
+
 tsr_status load_setup(load_run *r, char *err, size_t errlen)
 {
     tsr_status st = load_games(r, err, errlen);
+    if (st == TSR_OK && r->o->agent)
+        return setup_agents(r, err, errlen);
     r->nusers = r->o->players;
     for (int i = 0; st == TSR_OK && i < r->nusers; i++) {
         r->users[i].target = i % r->o->ntargets;

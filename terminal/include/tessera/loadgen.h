@@ -194,7 +194,11 @@ typedef struct tsr_load_opts {
     double warmup_s;          /* answers to requests meant before this are not measured */
     const char *catalog;      /* borrowed; catalogue file for explicit selections, or NULL
                                  (then every bet is a quick pick) */
-    int players;              /* simulated players, 1..TSR_LOAD_PLAYERS_MAX */
+    int players;              /* simulated players (or tills with agent), 1..TSR_LOAD_PLAYERS_MAX */
+    const char *agent;        /* borrowed; retail mode: the agent's name (no players are
+                                 registered; bets charge the terminal's float) */
+    const char *agent_pin;    /* borrowed; its PIN */
+    const char *terminal_id;  /* borrowed; coap:// only: the terminal= the node knows */
     int64_t deposit_cents;    /* each player's deposit at setup */
     int sessions;             /* UDP sessions per target */
     int window;               /* requests in flight per target */
