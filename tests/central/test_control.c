@@ -163,14 +163,16 @@ START_TEST(beacons_close_sales_beyond_the_bound_and_reopen)
 }
 END_TEST
 
+static json_t *g_status; /* the last answer of node_status(), freed by the next */
+
 static json_t *node_status(fx *f, const char *node)
 {
-    static json_t *st;
-    json_decref(st);
-    ck_assert_int_eq(tsr_central_status_json(f->db, tsr_clock_now_ns(f->clock), 5000, &st), TSR_OK);
+    json_decref(g_status);
+    ck_assert_int_eq(tsr_central_status_json(f->db, tsr_clock_now_ns(f->clock), 5000, &g_status),
+                     TSR_OK);
     size_t i;
     json_t *n;
-    json_array_foreach(json_object_get(st, "nodes"), i, n)
+    json_array_foreach(json_object_get(g_status, "nodes"), i, n)
         if (strcmp(json_string_value(json_object_get(n, "node")), node) == 0)
             return n;
     ck_abort_msg("no node %s in status", node);
@@ -208,6 +210,8 @@ START_TEST(node_status_reaches_central)
     tsr_relay_stop(r);
     ck_assert_int_eq(tsr_clock_test_advance(f.clock, 6 * TSR_NS_PER_S), TSR_OK);
     ck_assert(!json_is_true(json_object_get(node_status(&f, "n1"), "connected")));
+    json_decref(g_status);
+    g_status = NULL;
     fx_stop(&f);
 }
 END_TEST
