@@ -52,6 +52,9 @@ struct tsr_node_config {
     int64_t rcvbuf_bytes;                /* SO_RCVBUF of the UDP sockets */
     char log_level[8];
 
+    char nats_url[TSR_CFG_PATH_MAX];     /* streaming: NATS server ("" = no relay) */
+    int64_t beacon_bound_ms;             /* streaming: largest skew vs central's beacon */
+
     json_t *cancel_games;                /* array of game ids whose rules allow retail cancel */
     json_t *accounts;                    /* the accounts module's section */
 };

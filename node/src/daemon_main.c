@@ -14,6 +14,8 @@
 #include "tessera/node.h"
 
 /* Modules other than the core, in init order. */
+/* The streaming module (tsr_sync_module, sync_node.h) joins this list once
+ * its files link. */
 static const tsr_node_module *const daemon_modules[] = {&tsr_accounts_module};
 #define DAEMON_N_MODULES (sizeof daemon_modules / sizeof daemon_modules[0])
 

@@ -149,6 +149,8 @@ static tsr_status migrate_to_1(tsr_store_conn *c)
     tsr_status s = tsr_store_exec(c, tsr_schema_core_v1);
     if (s == TSR_OK)
         s = tsr_store_exec(c, tsr_schema_accounts_v1);
+    if (s == TSR_OK)
+        s = tsr_store_exec(c, tsr_schema_sync_v1);
     return s;
 }
 

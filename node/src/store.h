@@ -47,6 +47,7 @@
 /* DDL of schema v1, one per engineer (schema_core.c, schema_accounts.c). */
 extern const char *const tsr_schema_core_v1;
 extern const char *const tsr_schema_accounts_v1;
+extern const char *const tsr_schema_sync_v1; /* schema_sync.c: the relay's tables */
 
 typedef struct tsr_store tsr_store;
 typedef struct tsr_store_conn tsr_store_conn;
