@@ -1,0 +1,128 @@
+/* The JetStream wrapper's refusals against a real nats-server: a stream the
+ * server cannot make as asked (TSR_ERR_JS), an existing stream whose
+ * storage we cannot change (TSR_ERR_JS_STREAM_CONFIG), bad arguments, and
+ * the byte cap of a fetch (big batches arrive over several fetches, none
+ * lost). */
+#include <check.h>
+#include <nats/nats.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tessera/transport.h"
+#include "tsr_test.h"
+
+static void nats_path(void)
+{
+    if (!getenv("TSR_NATS_SERVER") && access("/usr/bin/nats-server", X_OK) != 0 &&
+        access("/usr/sbin/nats-server", X_OK) == 0)
+        setenv("TSR_NATS_SERVER", "/usr/sbin/nats-server", 1);
+}
+
+static tsr_js *connect_js(const tsr_test_nats *n)
+{
+    tsr_js *js;
+    tsr_js_opts o = {.url = n->url, .name = "test-js"};
+    ck_assert_int_eq(tsr_js_connect(&js, &o), TSR_OK);
+    return js;
+}
+
+START_TEST(streams_the_server_refuses)
+{
+    tsr_test_nats n = {0};
+    nats_path();
+    ck_assert(tsr_test_nats_start(&n));
+    tsr_js *js = connect_js(&n);
+    /* Three replicas on a single server: the server refuses. */
+    tsr_js_stream_spec s = {"T_R3", "t.r3.>", 3, 0, -1, -1, 0};
+    ck_assert_int_eq(tsr_js_stream_ensure(js, &s), TSR_ERR_JS);
+    ck_assert_int_eq(tsr_js_ensure_tessera_streams(js, 3), TSR_ERR_JS);
+    /* A memory stream made by someone else cannot become our file stream. */
+    natsConnection *nc;
+    jsCtx *jc;
+    jsStreamConfig c;
+    const char *subj[1] = {"t.mem.>"};
+    ck_assert_int_eq(natsConnection_ConnectTo(&nc, n.url), NATS_OK);
+    ck_assert_int_eq(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
+    jsStreamConfig_Init(&c);
+    c.Name = "T_MEM";
+    c.Subjects = subj;
+    c.SubjectsLen = 1;
+    c.Storage = js_MemoryStorage;
+    ck_assert_int_eq(js_AddStream(NULL, jc, &c, NULL, NULL), NATS_OK);
+    tsr_js_stream_spec m = {"T_MEM", "t.mem.>", 1, 0, -1, -1, 0};
+    ck_assert_int_eq(tsr_js_stream_ensure(js, &m), TSR_ERR_JS_STREAM_CONFIG);
+    jsCtx_Destroy(jc);
+    natsConnection_Destroy(nc);
+    /* Our own streams are idempotent; bad arguments are refused. */
+    ck_assert_int_eq(tsr_js_ensure_tessera_streams(js, 1), TSR_OK);
+    ck_assert_int_eq(tsr_js_ensure_tessera_streams(js, 1), TSR_OK);
+    ck_assert_int_eq(tsr_js_ensure_tessera_streams(js, 2), TSR_ERR_ARG);
+    uint64_t msgs;
+    ck_assert_int_eq(tsr_js_stream_msgs(js, "NO_SUCH", &msgs), TSR_ERR_NOT_FOUND);
+    tsr_js_close(js);
+    tsr_test_nats_stop(&n, true);
+}
+END_TEST
+
+START_TEST(fetches_are_capped_in_bytes_and_lose_nothing)
+{
+    tsr_test_nats n = {0};
+    nats_path();
+    ck_assert(tsr_test_nats_start(&n));
+    tsr_js *js = connect_js(&n);
+    tsr_js_stream_spec s = {"T_BIG", "t.big", 1, 0, -1, -1, 0};
+    ck_assert_int_eq(tsr_js_stream_ensure(js, &s), TSR_OK);
+    enum { MSGS = 40, SIZE = 400 * 1024 }; /* 16 MB: four times the cap */
+    static uint8_t body[SIZE];
+    for (int i = 0; i < MSGS; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "big-%d", i);
+        memset(body, i, sizeof body);
+        ck_assert_int_eq(tsr_js_publish(js, "t.big", id, body, sizeof body, NULL), TSR_OK);
+    }
+    tsr_js_consumer_spec cs = {"T_BIG", "reader", "t.big", 0, 0};
+    tsr_js_pull *p;
+    ck_assert_int_eq(tsr_js_pull_open(&p, js, &cs), TSR_OK);
+    int got = 0, fetches = 0;
+    while (got < MSGS && fetches < 100) {
+        tsr_js_msgs m;
+        tsr_status st = tsr_js_fetch(p, TSR_JS_FETCH_MAX, 50, &m);
+        fetches++;
+        if (st == TSR_ERR_TIMEOUT)
+            continue;
+        ck_assert_int_eq(st, TSR_OK);
+        ck_assert_int_le(m.count * SIZE, TSR_JS_FETCH_BYTES_MAX);
+        for (int i = 0; i < m.count; i++) {
+            size_t len;
+            const uint8_t *d = tsr_js_msg_data(&m, i, &len);
+            ck_assert_uint_eq(len, SIZE);
+            ck_assert_int_eq(d[0], got); /* in order, none skipped */
+            got++;
+            ck_assert_int_eq(tsr_js_msg_ack(&m, i), TSR_OK);
+        }
+        tsr_js_msgs_free(&m);
+    }
+    ck_assert_int_eq(got, MSGS);
+    ck_assert_int_lt(fetches, 40); /* nothing waited for an AckWait redelivery */
+    tsr_js_msgs none;
+    ck_assert_int_eq(tsr_js_fetch(p, 0, 0, &none), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_js_fetch(p, TSR_JS_FETCH_MAX + 1, 0, &none), TSR_ERR_ARG);
+    tsr_js_pull_close(p);
+    tsr_js_close(js);
+    tsr_test_nats_stop(&n, true);
+}
+END_TEST
+
+static Suite *js_suite(void)
+{
+    Suite *s = suite_create("js_transport");
+    TCase *tc = tcase_create("js");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, streams_the_server_refuses);
+    tcase_add_test(tc, fetches_are_capped_in_bytes_and_lose_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tsr_test_run(js_suite()); }
