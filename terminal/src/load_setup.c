@@ -62,7 +62,7 @@ static tsr_status register_player(load_run *r, int i, char *err, size_t errlen)
 {
     char user[48], doc[48];
     player_name(r, i, user, sizeof user);
-    snprintf(doc, sizeof doc, "LD%lluP%d", (unsigned long long)r->o->seed, i);
+    snprintf(doc, sizeof doc, "LD%010lluP%05d", (unsigned long long)(r->o->seed % 10000000000ULL), i);
     json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "username", user, "password",
                              SETUP_PASSWORD, "name", "Load Player", "birth_date", "1980-01-01",
                              "address", "1 Test Street", "jurisdiction", "US-NY",
