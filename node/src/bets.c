@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "sync_node.h" /* nodesync: tsr_sync_time_ok */
 #include "tessera/hash.h"
 #include "tessera/log.h"
 
@@ -38,6 +39,8 @@ static const char SQL_TICKET_PUT[] =
 static tsr_status check_draws(tsr_core *c, tsr_store_txn *txn, bet_ctx *b)
 {
     tsr_clock_reading now = tsr_store_txn_now(txn);
+    if (!tsr_sync_time_ok(c->srv)) /* nodesync: central's beacons disagree with our clock */
+        return TSR_ERR_BEACON_SKEW;
     tsr_status s = tsr_catalog_advance_draws(c->catalog, b->game, now.now_ns, b->bet.draws,
                                              b->draws);
     if (s != TSR_OK)

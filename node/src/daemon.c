@@ -6,6 +6,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "server_int.h"
+#include "sync_node.h"
 #include "tessera/keys.h"
 #include "tessera/log.h"
 #include "tessera/node.h"
@@ -251,6 +252,7 @@ void tsr_node_stop(tsr_node *n)
         pthread_join(n->thread, NULL);
     }
     if (n->srv) {
+        tsr_sync_stop(n->srv); /* nodesync: the relay thread waits on the writer; stop it first */
         tsr_writer_destroy(n->srv->writer);
         n->srv->writer = NULL;
         for (size_t i = n->opts.n_modules; i-- > 0;)

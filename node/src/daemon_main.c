@@ -11,12 +11,12 @@
 #include "config.h"
 #include "daemon.h"
 #include "players_api.h"
+#include "sync_node.h"
 #include "tessera/node.h"
 
 /* Modules other than the core, in init order. */
-/* The streaming module (tsr_sync_module, sync_node.h) joins this list once
- * its files link. */
-static const tsr_node_module *const daemon_modules[] = {&tsr_accounts_module};
+static const tsr_node_module *const daemon_modules[] = {&tsr_accounts_module,
+                                                        &tsr_sync_module /* nodesync: relay */};
 #define DAEMON_N_MODULES (sizeof daemon_modules / sizeof daemon_modules[0])
 
 /* The node the signal handler stops (tsr_node_request_stop is

@@ -3,6 +3,7 @@
 
 #include "daemon.h"
 #include "server_int.h"
+#include "sync_node.h"
 
 static bool add_clock(json_t *h, json_t *reasons, const tsr_node_config *cfg,
                       const tsr_clock_reading *now, bool test_clock)
@@ -54,6 +55,7 @@ static void handle_health(tsr_server *srv, tsr_request *req)
                           tsr_store_schema_version(srv->store));
     bool clock_ok = add_clock(h, reasons, srv->cfg, &now, tsr_clock_is_test(env->clock));
     size_t open = open_draws(c, &now, clock_ok, reasons);
+    tsr_sync_health(srv, h, reasons); /* nodesync: relay stats; beacon skew closes sales */
     json_object_set_new(h, "sales_open", json_boolean(open > 0 && json_array_size(reasons) == 0));
     json_object_set_new(h, "open_draws", json_integer((json_int_t)open));
     json_object_set_new(h, "tokens", json_integer((json_int_t)c->n_tokens));

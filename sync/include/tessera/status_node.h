@@ -53,6 +53,8 @@
     X(TSR_ERR_VOID_WINDOW, FORBIDDEN, "the void window for this ticket has passed")  \
     X(TSR_ERR_NOT_SELLER, FORBIDDEN, "only the terminal that sold the ticket may cancel it") \
     X(TSR_ERR_CANCELLED, CONFLICT, "the ticket is already cancelled")                \
-    X(TSR_ERR_DRAW_SEALED, CONFLICT, "the draw is already sealed")
+    X(TSR_ERR_DRAW_SEALED, CONFLICT, "the draw is already sealed")                  \
+    /* sync (relay glue, control apply) */                                             \
+    X(TSR_ERR_CONTROL_REFUSED, FORBIDDEN, "a control message from central conflicts with what the node holds")
 
 #endif
