@@ -183,7 +183,7 @@ static tsr_status ingest_msgs(tsr_central *c, tsr_js_msgs *m, ingest_fn fn,
                               tsr_central_step_stats *stats)
 {
     struct timespec t0, t1, t2;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0); /* durations only: not the clock seam's job */
     tsr_status s = cdb_exec(&c->db, "BEGIN IMMEDIATE");
     for (int i = 0; i < m->count && s == TSR_OK; i++) {
         size_t len;
@@ -194,10 +194,9 @@ static tsr_status ingest_msgs(tsr_central *c, tsr_js_msgs *m, ingest_fn fn,
     if (s == TSR_OK)
         s = cdb_exec(&c->db, "COMMIT");
     clock_gettime(CLOCK_MONOTONIC, &t2);
-    if (getenv("TSR_CENTRAL_TRACE"))
-        fprintf(stderr, "ingest msgs=%d work_ms=%.1f commit_ms=%.1f\n", m->count,
-                (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-                (t2.tv_sec - t1.tv_sec) * 1e3 + (t2.tv_nsec - t1.tv_nsec) / 1e6);
+    tsr_log_debug(c->o.env->log, "ingest_txn", "msgs=%d work_us=%lld commit_us=%lld", m->count,
+                  (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+                  (long long)((t2.tv_sec - t1.tv_sec) * 1000000 + (t2.tv_nsec - t1.tv_nsec) / 1000));
     if (s != TSR_OK) {
         tsr_log_error(c->o.env->log, "ingest_failed", "status=%s", tsr_status_name(s));
         CENTRAL_BEST_EFFORT(cdb_exec(&c->db, "ROLLBACK"));

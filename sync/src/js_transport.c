@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tessera/transport.h"
 
@@ -16,6 +17,9 @@
 #define DEDUP_NS (INT64_C(20) * 60 * 1000000000)
 #define BEACON_AGE_NS (INT64_C(3600) * 1000000000)
 
+/* How long tsr_js_close waits for cnats to report the connection closed. */
+#define CLOSE_WAIT_S 5
+
 struct tsr_js {
     natsConnection *nc;
     jsCtx *js;
@@ -23,6 +27,8 @@ struct tsr_js {
     int64_t timeout_ms, reconnect_min_ms, reconnect_max_ms;
     int max_pending;
     pthread_mutex_t mu;
+    pthread_cond_t closed_cv; /* signalled by on_closed */
+    bool closed;
     uint64_t reconnects;
     size_t inflight;
     tsr_js_ack ring[TSR_JS_ASYNC_MAX];
@@ -72,6 +78,18 @@ static void on_disconnected(natsConnection *nc, void *closure)
     (void)nc;
     tsr_js *js = closure;
     tsr_log_warn(js->log, "nats_disconnected", NULL);
+}
+
+/* cnats's last callback for a connection: after it, no callback touches
+ * js any more, so tsr_js_close may free it. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    tsr_js *js = closure;
+    pthread_mutex_lock(&js->mu);
+    js->closed = true;
+    pthread_cond_signal(&js->closed_cv);
+    pthread_mutex_unlock(&js->mu);
 }
 
 /* Doubling backoff from min to max; cnats calls this before every attempt
@@ -139,6 +157,7 @@ static natsStatus make_nats_opts(tsr_js *js, const tsr_js_opts *o, natsOptions *
     if (s == NATS_OK) s = natsOptions_SetCustomReconnectDelay(no, reconnect_delay, js);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(no, on_reconnected, js);
     if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(no, on_disconnected, js);
+    if (s == NATS_OK) s = natsOptions_SetClosedCB(no, on_closed, js);
     if (s == NATS_OK) s = natsOptions_SetTimeout(no, js->timeout_ms);
     if (s == NATS_OK) s = natsOptions_SetMaxPendingMsgs(no, TSR_JS_SUB_PENDING_MAX);
     if (s == NATS_OK && o->background_connect)
@@ -171,6 +190,7 @@ tsr_status tsr_js_connect(tsr_js **out, const tsr_js_opts *o)
     if (!js)
         return TSR_ERR_NOMEM;
     pthread_mutex_init(&js->mu, NULL);
+    pthread_cond_init(&js->closed_cv, NULL);
     tsr_status st = apply_opts(js, o);
     natsOptions *no = NULL;
     if (st == TSR_OK)
@@ -202,8 +222,25 @@ void tsr_js_close(tsr_js *js)
         jsCtx_Destroy(js->js);
     if (js->nc) {
         natsConnection_Close(js->nc);
+        /* The disconnected and closed callbacks run later on cnats's own
+         * thread and use js: wait for the closed one before freeing
+         * (found by ASan as a use after free in on_disconnected). */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CLOSE_WAIT_S;
+        pthread_mutex_lock(&js->mu);
+        int rc = 0;
+        while (!js->closed && rc == 0)
+            rc = pthread_cond_timedwait(&js->closed_cv, &js->mu, &until);
+        bool closed = js->closed;
+        pthread_mutex_unlock(&js->mu);
         natsConnection_Destroy(js->nc);
+        if (!closed) {
+            tsr_log_error(js->log, "nats_close_stuck", "seconds=%d: left allocated", CLOSE_WAIT_S);
+            return; /* a late callback must find valid memory: leak rather than crash */
+        }
     }
+    pthread_cond_destroy(&js->closed_cv);
     pthread_mutex_destroy(&js->mu);
     free(js);
 }
