@@ -132,7 +132,7 @@ tsr_status tsr_central_draw_totals(tsr_central *c, const char *game, uint32_t dr
  * refunded by the node later; they are never deleted here. Works on a
  * store path so `tessera-central admin` can run beside a live central.
  * TSR_ERR_NODE_UNKNOWN, TSR_ERR_ARG, TSR_ERR_EXISTS (already excluded),
- * TSR_ERR_IO. */
+ * TSR_ERR_NOT_FOUND (no store at db_path), TSR_ERR_IO. */
 tsr_status tsr_central_exclude(const char *db_path, const char *node, const char *game,
                                uint32_t draw, const char *operator_name, const char *reason,
                                int64_t now_ns) TSR_MUST_CHECK;
