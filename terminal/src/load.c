@@ -304,7 +304,7 @@ static void progress(load_run *r, int64_t t, int64_t *next_ns, uint64_t *last_se
  * window delays the send but not the intended time. */
 static void run_open(load_run *r, const tsr_sched *s)
 {
-    uint64_t k = 0, last = 0;
+    uint64_t k = 0, last = 0, stalled_k = UINT64_MAX;
     int64_t next_progress = r->start_ns + TSR_NS_PER_S;
     for (;;) {
         int64_t t = now_ns(r);
@@ -313,16 +313,21 @@ static void run_open(load_run *r, const tsr_sched *s)
         int64_t due = tsr_sched_at(s, k);
         if (due == INT64_MAX)
             break;
+        bool full = false;
         while (due <= t) {
             if (!issue(r, r->next_user, due)) {
-                r->rep->window_stalls++;
+                full = true; /* request k waits for a free slot; its clock runs */
+                if (stalled_k != k)
+                    r->rep->window_stalls++;
+                stalled_k = k;
                 break;
             }
             r->next_user = (r->next_user + 1) % r->nusers;
             due = tsr_sched_at(s, ++k);
         }
         progress(r, t, &next_progress, &last);
-        int64_t wait = (due - now_ns(r)) / TSR_NS_PER_MS;
+        /* a full window waits for answers (1 ms) instead of spinning */
+        int64_t wait = full ? 1 : (due - now_ns(r)) / TSR_NS_PER_MS;
         poll_all(r, wait > 0 ? (int)(wait > 100 ? 100 : wait) : 0);
     }
 }

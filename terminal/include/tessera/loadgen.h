@@ -226,7 +226,7 @@ typedef struct tsr_load_report {
     uint64_t no_answer[TSR_OP_COUNT_];  /* every attempt timed out or was refused */
     uint64_t retried;         /* requests sent more than once */
     uint64_t receipts;        /* lines written to the receipts file */
-    uint64_t window_stalls;   /* sends that waited for a free window slot */
+    uint64_t window_stalls;   /* requests that waited for a free window slot */
     int64_t max_send_lag_ns;  /* worst lateness of a send behind its intended time */
     tsr_hist *latency[TSR_OP_COUNT_]; /* owned */
     char setup_error[256];
