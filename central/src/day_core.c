@@ -138,7 +138,7 @@ tsr_status tsr_day_advance(tsr_day *d, const char *game, uint32_t draw, tsr_day_
             return st;
         if (r.state >= target) {
             day_row_free(&r);
-            return TSR_OK;
+            return day_msg_flush(d); /* what the transitions stored goes out now */
         }
         st = transition(d, &r, why, why_len);
         day_row_free(&r);
