@@ -10,6 +10,7 @@
 
 #include "central_int.h"
 #include "cmain_int.h"
+#include "tessera/day.h"
 
 /* Longest wait between two attempts to reach NATS at startup. */
 #define OPEN_RETRY_MAX_MS 2000
@@ -273,6 +274,9 @@ int tsr_central_main(int argc, char **argv)
         return with_config(argc, argv, draw_add, cli_draw_add);
     if (strcmp(cmd, "draw-ready") == 0)
         return with_config(argc, argv, draw, cli_draw_ready);
+    /* day: the draw lifecycle's commands (draw <verb>, claim, day) live in day_cli.c */
+    if (strcmp(cmd, "draw") == 0 || strcmp(cmd, "claim") == 0 || strcmp(cmd, "day") == 0)
+        return tsr_day_cli_main(argc, argv);
     fprintf(stderr, "tessera-central: unknown command '%s'\n", cmd);
     return usage();
 }
