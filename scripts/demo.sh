@@ -92,10 +92,12 @@ step "data directory: $data"
 # ---- the demo's clock, catalogue and draws -------------------------------
 
 # The demo day is a Wednesday so the catalogue's weekly Eastern-time games
-# (Lotto 6/49, Powerball, Bonus Bet) draw beside the daily ones.
+# (Lotto 6/49, Powerball, Bonus Bet) draw beside the daily ones; the last
+# one before today, because tessera-witness reads the machine's own clock
+# (it has no offset mode) and reveals its seed only past the cutoff.
 demo_tz=America/New_York
 if [ -z "$demo_date" ]; then
-  demo_date=$(date -u -d "next wednesday" +%F)
+  demo_date=$(date -u -d "last wednesday" +%F)
 fi
 cutoff_s=$(TZ=$demo_tz date -d "$demo_date 15:00" +%s)
 
