@@ -116,6 +116,8 @@ static pid_t start_node(void)
     bool up = false;
     for (int i = 0; i < 300 && !up; i++)
         up = health_up();
+    if (!up)
+        tsr_test_sh("grep -v event=config '%s' | tail -n 20 >&2", logp);
     ck_assert_msg(up, "the node did not come up (log: %s)", logp);
     return pid;
 }
