@@ -66,7 +66,7 @@ nats_bin=$(command -v nats-server || true)
 . "$src/deploy/demo/lib.sh"
 
 [ -n "$data" ] || data=$(mktemp -d /tmp/tessera-demo-XXXXXX)
-mkdir -p "$data"/{logs,tokens,central,witness-1,node-1,node-2,node-3,draw}
+mkdir -p "$data"/{logs,central,node-1,node-2,node-3,draw}
 t_begin=$SECONDS
 step() { printf '== [%3ds] %s\n' $((SECONDS - t_begin)) "$*"; }
 fail() {
@@ -141,6 +141,9 @@ demo_free_port NATS_PORT
 PSP_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 demo_render deploy/demo/nats.conf.in "$data/nats.conf" DATA NATS_PORT
 demo_render deploy/demo/central.json.in "$data/central.json" DATA NATS_PORT CLOCK_OFFSET_MS
+BIN=$bin
+GAMES_JSON=$(printf '%s\n' "${games[@]}" | jq -R . | jq -cs .)
+demo_render deploy/demo/day.json.in "$data/day.json" DATA BIN GAMES_JSON
 regions=(north central south)
 node_ports=()
 for i in 1 2 3; do
@@ -151,46 +154,33 @@ for i in 1 2 3; do
     DATA NATS_PORT CLOCK_OFFSET_MS NODE REGION COAP_PORT PSP_SECRET
 done
 
-# ---- NATS, central, witness ---------------------------------------------
+# ---- NATS, the witness, central -------------------------------------------
 
 step "nats-server with JetStream on 127.0.0.1:$NATS_PORT"
 DEMO_STOP_SIGNAL=INT demo_start nats "$data/logs/nats.log" "$nats_bin" -c "$data/nats.conf"
 demo_wait_for 15 nats "nats-server to listen" demo_tcp_open "$NATS_PORT" || fail "nats-server did not start"
 
-step "tessera-central"
-demo_start central "$data/logs/central.log" "$bin/tessera-central" run --config "$data/central.json"
-demo_wait_for 20 central "central's store" test -s "$data/central/central.db" || fail "tessera-central did not start"
-
-step "witness: tessera-witness init, one commitment per draw"
+# The witness keeps its own key and seeds in its directory; central runs
+# `tessera-witness commit` when it opens a draw and `reveal` after the
+# manifest is published (day.json: witness_bin, witness_dirs).
+step "witness: tessera-witness init (its own key, pinned to the draw authority)"
 "$bin/tessera-witness" init --dir "$data/witness-1" \
-  --authority-key "$data/keys/keys/draw-authority.pub" >>"$data/logs/witness.log"
-for g in "${games[@]}"; do
-  "$bin/tessera-witness" commit --dir "$data/witness-1" --game "$g" --draw "$draw_no" \
-    >"$data/draw/$g-$draw_no.witness-1.commitment.json" 2>>"$data/logs/witness.log" ||
-    fail "witness commitment for $g/$draw_no"
-done
+  --authority-key "$data/keys/keys/draw-authority.pub" >>"$data/logs/witness.log" 2>&1 ||
+  fail "tessera-witness init (see $data/logs/witness.log)"
 
-# ---- cutoff tokens --------------------------------------------------------
-
-# INTERIM until central issues tokens (docs/day.md): signed here by the
-# draw authority with the witness's real commitment and a placeholder
-# central seed commitment, so selling, streaming and sealing run; the draw
-# itself needs central's own token (see the check before the draw below).
-issue_tokens_interim() {
-  local g w open_ns cut_ns res_ns
-  cut_ns=$((cutoff_s * 1000000000))
-  res_ns=$((cut_ns + 3600 * 1000000000))
-  open_ns=$(( ($(demo_now) - 3600 * 1000) * 1000000 ))
-  for g in "${games[@]}"; do
-    w=$(jq -r .commitment "$data/draw/$g-$draw_no.witness-1.commitment.json")
-    "$bin/tessera" token sign --key "$data/keys/keys/draw-authority.key" --game "$g" \
-      --draw "$draw_no" --sales-open-ns "$open_ns" --cutoff-ns "$cut_ns" --results-ns "$res_ns" \
-      --seed-commitment "$(printf '%064d' 0)" --witness "$w" \
-      --issued-ns $(( $(demo_now) * 1000000 )) --out "$data/tokens/$g-$draw_no.json" >/dev/null
-  done
+step "tessera-central day: reconciler and draw lifecycle"
+demo_start central "$data/logs/central.log" "$bin/tessera-central" day --config "$data/central.json" --day "$data/day.json"
+draw_status() { "$bin/tessera-central" draw status --config "$data/central.json" --json 2>>"$data/logs/central-cli.log"; }
+# True when every draw of the demo is in one of the states (comma list)
+# and all its messages to the nodes are published.
+draws_in() {
+  draw_status | jq -e --argjson n "${#games[@]}" --argjson d "$draw_no" --arg s "$1" '
+    [.draws[] | select(.draw == $d and (.state | IN($s | split(",")[]))
+                       and .messages.published == .messages.stored)] | length == $n' >/dev/null
 }
-step "cutoff tokens for ${#games[@]} draws (INTERIM: signed by the demo, not by central)"
-issue_tokens_interim
+step "central opens the draws: seed, witness commitment, signed cutoff token to every node"
+demo_wait_for 30 central "central to open ${#games[@]} draws" draws_in open ||
+  fail "central did not open the draws (see $data/logs/central.log)"
 
 # ---- nodes ------------------------------------------------------------------
 
@@ -203,6 +193,18 @@ done
 for i in 1 2 3; do
   demo_wait_for 30 "node-$i" "node-$i to answer" node_health "${node_ports[$((i - 1))]}" ||
     fail "node-$i did not start (see $data/logs/node-$i.log)"
+done
+# A node sells a draw only once central's signed token reached it over
+# JetStream: wait until every node lists every draw as open.
+node_draws_open() {
+  "$bin/tessera-terminal" --node "coap://127.0.0.1:$1" --terminal term-1 \
+    --state "$data/logs/probe-$1.state" --timeout 2 --json draws |
+    jq -e --argjson d "$draw_no" --argjson n "${#games[@]}" \
+      '[.result[] | select(.draw == $d and .state == "open")] | length == $n' >/dev/null
+}
+for i in 1 2 3; do
+  demo_wait_for 30 "node-$i" "node-$i to hold the cutoff tokens" node_draws_open "${node_ports[$((i - 1))]}" ||
+    fail "node-$i never got central's cutoff tokens (see $data/logs/node-$i.log, $data/logs/central.log)"
 done
 
 # ---- the selling day ---------------------------------------------------------
@@ -228,31 +230,76 @@ if [ "$wait_ms" -gt 0 ]; then
   sleep "$(awk -v ms="$wait_ms" 'BEGIN { printf "%.3f", ms / 1000 + 0.5 }')"
 fi
 step "cutoff passed (demo clock $(TZ=$demo_tz date -d "@$(( $(demo_now) / 1000 ))" +%T))"
+
+# ---- reconciliation, the draw, settlement, payouts ---------------------------
+
+# Each node seals its draws at the cutoff and publishes the seals; central
+# compares every seal with the tickets it holds (a gap is replayed), then
+# draws with the witness, settles and sends results and payout batches.
+step "reconciliation: every node's seal against what central holds"
+past_closed=reconciled,drawn,settled,paid
+if ! demo_wait_for "$recon_s" central "every draw's reconciliation" draws_in "$past_closed"; then
+  draw_status | jq -c '.draws[] | {game, draw, state, waiting}' >&2 || true
+  fail "reconciliation did not complete within ${recon_s}s"
+fi
 for g in "${games[@]}"; do
-  "$bin/tessera-central" draw-add --config "$data/central.json" --game "$g" --draw "$draw_no" \
-    --cutoff-at-ns $((cutoff_s * 1000000000)) >>"$data/logs/central-cli.log" 2>&1 ||
-    fail "tessera-central draw-add $g $draw_no"
+  "$bin/tessera-central" draw-ready --config "$data/central.json" --game "$g" --draw "$draw_no" \
+    --json >"$data/draw/ready-$g-$draw_no.json" 2>>"$data/logs/central-cli.log" ||
+    fail "draw-ready $g/$draw_no after reconciliation"
+done
+step "draw (manifest, witness reveal, record), settlement, results and payout batches to the nodes"
+if ! demo_wait_for 60 central "every draw paid out" draws_in paid; then
+  draw_status | jq -c '.draws[] | {game, draw, state, waiting}' >&2 || true
+  fail "the draws were not drawn, settled and paid within 60s"
+fi
+draw_status >"$data/draw/status.json"
+
+# Every payout entry central built (wins and refunds) is applied by the
+# node that sold the ticket, exactly once (by payout id): wait until the
+# nodes' counts add up to central's.
+payouts_central=$(jq --argjson d "$draw_no" \
+  '[.draws[] | select(.draw == $d) | .payouts.entries + .payouts.refunds] | add' "$data/draw/status.json")
+node_health() {
+  "$bin/tessera-terminal" --node "coap://127.0.0.1:$1" --terminal term-1 \
+    --state "$data/logs/probe-$1.state" --timeout 2 --json health
+}
+payouts_at_nodes() {
+  local i n total=0
+  for i in 1 2 3; do
+    n=$(node_health "${node_ports[$((i - 1))]}" | jq -e '.result.relay.payouts_applied') || return 1
+    total=$((total + n))
+  done
+  echo "$total"
+}
+payouts_all_applied() { [ "$(payouts_at_nodes)" = "$payouts_central" ]; }
+step "nodes apply the payouts: $payouts_central entries"
+demo_wait_for 60 "" "every payout applied at the nodes" payouts_all_applied ||
+  fail "the nodes applied $(payouts_at_nodes || echo '?') of $payouts_central payouts"
+for i in 1 2 3; do
+  node_health "${node_ports[$((i - 1))]}" >"$data/node-$i/health.json" || fail "node-$i health"
+done
+payouts_nodes=$(payouts_at_nodes)
+"$bin/tessera-central" status --config "$data/central.json" --json >"$data/central-status.json" \
+  2>>"$data/logs/central-cli.log" || fail "tessera-central status"
+
+step "stopping the nodes, central and NATS"
+demo_stop_all
+
+# ---- checks on the published results and the ledgers -----------------------------
+
+step "tessera verify: every draw from its published record alone (draw authority key pinned)"
+for g in "${games[@]}"; do
+  "$bin/tessera" verify --authority-key "$data/keys/keys/draw-authority.pub" \
+    "$data/draw/record-$g-$draw_no.json" >"$data/draw/verify-$g-$draw_no.txt" 2>&1 ||
+    fail "tessera verify $g/$draw_no: $(cat "$data/draw/verify-$g-$draw_no.txt")"
+done
+step "tessera ledger-check: every node's double-entry ledger"
+for i in 1 2 3; do
+  "$bin/tessera" ledger-check --db "$data/node-$i/node.db" >"$data/node-$i/ledger-check.txt" 2>&1 ||
+    fail "tessera ledger-check node-$i: $(cat "$data/node-$i/ledger-check.txt")"
 done
 
-# ---- reconciliation ---------------------------------------------------------------
+# ---- the summary ----------------------------------------------------------------------
 
-step "reconciliation: waiting until every node's seal matches what central holds"
-draws_ready() {
-  local g
-  for g in "${games[@]}"; do
-    "$bin/tessera-central" draw-ready --config "$data/central.json" --game "$g" --draw "$draw_no" \
-      --json >"$data/draw/$g-$draw_no.ready.json" 2>>"$data/logs/central-cli.log" || return 1
-  done
-}
-recon_ok=1
-demo_wait_for "$recon_s" central "every draw's reconciliation" draws_ready || recon_ok=0
-"$bin/tessera-central" status --config "$data/central.json" --json >"$data/central-status.json" \
-  2>>"$data/logs/central-cli.log" || true
-if [ "$recon_ok" = 0 ]; then
-  for g in "${games[@]}"; do
-    echo "  $g/$draw_no: $(jq -c . "$data/draw/$g-$draw_no.ready.json" 2>/dev/null || echo 'no answer')" >&2
-  done
-  fail "reconciliation did not complete within ${recon_s}s (see $data/draw/*.ready.json, $data/central-status.json)"
-fi
-
-fail "the draw lifecycle (central token issue, draw, witness reveal, settlement, payouts) is not available yet"
+. "$src/deploy/demo/summary.sh"
+demo_summary | tee "$data/summary.txt"
