@@ -279,6 +279,8 @@ static tsr_status store_settled(tsr_day *d, day_row *r, const day_tickets *k,
         return st;
     st = put_payouts(d, r, k, &refunded);
     json_t *rj = st == TSR_OK ? report_json(rep, k, refunded) : NULL;
+    free(r->report); /* a re-run after a crash replaces the earlier (equal) report */
+    r->report = NULL;
     if (st == TSR_OK && (!rj || !(r->report = json_dumps(rj, JSON_COMPACT | JSON_SORT_KEYS))))
         st = TSR_ERR_NOMEM;
     json_decref(rj);
