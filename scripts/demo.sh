@@ -299,6 +299,21 @@ for i in 1 2 3; do
     fail "tessera ledger-check node-$i: $(cat "$data/node-$i/ledger-check.txt")"
 done
 
+# Invariant 1 of DESIGN.md: every bet with a receipt is in central's set
+# exactly once (entries_ticket is unique among live tickets).
+step "every receipt the players hold is at central"
+jq -r '.receipts[]?.ticket_id' "$data/receipts.jsonl" | grep -E '^[0-9a-f]{32}$' | sort -u \
+  >"$data/receipt-ids.txt"
+receipts_held=$(wc -l <"$data/receipt-ids.txt")
+receipts_at_central=$({
+  echo "CREATE TEMP TABLE r(id BLOB PRIMARY KEY); BEGIN;"
+  sed "s/.*/INSERT INTO temp.r VALUES(x'&');/" "$data/receipt-ids.txt"
+  echo "COMMIT; SELECT count(*) FROM temp.r JOIN entries e ON e.ticket_id = r.id AND e.kind = 1 AND e.conflict = 0;"
+} | sqlite3 -readonly "$data/central/central.db")
+[ "$receipts_held" -gt 0 ] || fail "no receipts at all: nothing was sold"
+[ "$receipts_at_central" = "$receipts_held" ] ||
+  fail "only $receipts_at_central of $receipts_held receipted tickets are at central"
+
 # ---- the summary ----------------------------------------------------------------------
 
 . "$src/deploy/demo/summary.sh"

@@ -5,26 +5,33 @@
 #   draw/status.json                tessera-central draw status --json
 #   draw/ready-<game>-<draw>.json   tessera-central draw-ready --json
 #   draw/verify-*.txt, node-*/ledger-check.txt, node-*/health.json
-# and the shell variables data, games, draw_no, regions, demo_date,
-# demo_tz, payouts_central, payouts_nodes, t_begin.
+# the stopped nodes' stores (node-*/node.db, read only), and the shell
+# variables data, games, draw_no, regions, demo_date, demo_tz,
+# payouts_central, payouts_nodes, receipts_held, receipts_at_central, t_begin.
 
 # jq: cents as money ("1234.05"), for non-negative amounts.
 demo_jq_money='def money: "\(. / 100 | floor).\(. % 100 | tostring | if length < 2 then "0" + . else . end)";'
 
+# jq: one drawn pool ({"main": [..], "bonus": [..]}) in draw order.
+demo_jq_pool='def pool: (.main | map(tostring) | join(" "))
+  + (if (.bonus | length) > 0 then " bonus " + (.bonus | map(tostring) | join(" ")) else "" end);'
+
 demo_summary_nodes() {
-  local i node sold central seals
-  printf 'Tickets per node (sold = receipts the players hold; central = held by central after reconciliation):\n'
+  local i node sold receipts central seals
+  printf 'Tickets per node for draw %s (at the node, receipts the players got, held by central):\n' "$draw_no"
   for i in 1 2 3; do
     node=node-$i
-    sold=$(jq -r --arg n "$node" '.receipts[]? | select(.node == $n) | .ticket_id' \
+    sold=$(sqlite3 -readonly "$data/$node/node.db" "SELECT count(*) FROM tickets WHERE draw = $draw_no")
+    receipts=$(jq -r --arg n "$node" '.receipts[]? | select(.node == $n) | .ticket_id' \
              "$data/receipts.jsonl" | wc -l)
     central=$(jq -r --arg n "$node" '.nodes[] | select(.node == $n) | .tickets' "$data/central-status.json")
     seals=$(jq -r --arg n "$node" --argjson d "$draw_no" '
       [.nodes[] | select(.node == $n) | .draws[] | select(.draw == $d) | .state]
       | group_by(.) | map("\(length) \(.[0])") | join(", ")' "$data/central-status.json")
-    printf '  %-7s %-8s sold %7d   at central %7d   seals: %s\n' \
-      "$node" "(${regions[$((i - 1))]})" "$sold" "$central" "$seals"
+    printf '  %-7s %-10s node %7d   receipts %7d   central %7d   seals: %s\n' \
+      "$node" "(${regions[$((i - 1))]})" "$sold" "$receipts" "$central" "$seals"
   done
+  printf '  (a sale whose answer was lost on the way is at the node and at central, not with the player)\n'
 }
 
 demo_summary_draws() {
@@ -32,15 +39,17 @@ demo_summary_draws() {
   printf '\nDraws %s (reconciliation, winning numbers, winners and amounts per tier):\n' "$draw_no"
   for g in "${games[@]}"; do
     jq -r --arg g "$g" --argjson d "$draw_no" --slurpfile cat "$data/catalog.json" \
-       --slurpfile ready "$data/draw/ready-$g-$draw_no.json" "$demo_jq_money"'
+       --slurpfile ready "$data/draw/ready-$g-$draw_no.json" "$demo_jq_money$demo_jq_pool"'
       (.draws[] | select(.game == $g and .draw == $d)) as $x
       | ($cat[0].games[] | select(.id == $g)) as $game
       | ($ready[0].nodes | to_entries | map(.value.state) | group_by(.)
          | map("\(length) \(.[0])") | join(", ")) as $recon
       | "  \($g): \($x.report.tickets) tickets, sales \($x.report.sales_cents | money); nodes: \($recon); state \($x.state)",
-        "    numbers: \($x.numbers | map((.main | map(tostring) | join(" "))
-                                       + (if (.bonus | length) > 0 then " + " + (.bonus | map(tostring) | join(" ")) else "" end))
-                              | join(" | "))",
+        "    numbers: \($x.numbers | length as $np | [to_entries[]
+            | if .key == 0 then (.value | pool)
+              elif $game.addons.multiplier != null and .key == $np - 1
+              then "multiplier x\($game.addons.multiplier.values[.value.main[0]])"
+              else "second pool \(.value | pool)" end] | join(", "))",
         ( $x.report.tiers | to_entries[] | select(.value.winners > 0)
           | "    \($game.prizes[.key].name // "tier \(.key + 1)" | .[0:28] | . + " " * (28 - length)) \(.value.winners | tostring | " " * (6 - length) + .) winners  \(.value.paid_cents | money)" ),
         ( if ([$x.report.tiers[].winners] | add) == 0 then "    no winners" else empty end ),
@@ -70,6 +79,8 @@ demo_summary_checks() {
     grep -q '^ok:' "$data/draw/verify-$g-$draw_no.txt" && ok=$((ok + 1))
   done
   printf '\nChecks:\n'
+  printf '  receipts at central: %s of %s receipted tickets (every bet with a receipt, exactly once)\n' \
+    "$receipts_at_central" "$receipts_held"
   printf '  payouts applied: %s of %s payout entries central sent (each node applies each payout id once)\n' \
     "$payouts_nodes" "$payouts_central"
   printf '  verification: %s of %s draw records OK (tessera verify, draw-authority key pinned)\n' "$ok" "$n"
