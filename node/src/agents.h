@@ -46,4 +46,46 @@ tsr_status tsr_agents_unlock(tsr_store_conn *db, int64_t agent_id) TSR_MUST_CHEC
 tsr_status tsr_agents_float_adjust(tsr_store_conn *db, const char *terminal_id, tsr_cents amount,
                                    const char *ref, int64_t now_ns, int64_t *tx_id) TSR_MUST_CHECK;
 
+/* ---- end-of-day settlement of a terminal --------------------------------------- */
+
+/* How far back a settlement may be asked for (days before today): the
+ * closing float of day D is the balance now minus every movement since, so
+ * the work grows with the age of D; a quarter covers every reconciliation
+ * a shop does at the till (older ones come from central's reports). */
+#define TSR_SETTLEMENT_DAYS_BACK_MAX 92
+
+/* One UTC day of a terminal's float, from its ledger entries. Amounts are
+ * cents, counts are ledger transactions (one per ticket, cancel, claim or
+ * top-up). The identity float_close = float_open - sales + cancels +
+ * payouts + cash_in - cash_out + other always holds. */
+typedef struct tsr_settlement {
+    char day[11];                 /* YYYY-MM-DD */
+    int64_t first_tx, end_tx;     /* the day's ledger transactions: [first_tx, end_tx) */
+    int64_t sales_count, cancels_count, payouts_count, cash_in_count, cash_out_count;
+    tsr_cents sales;              /* stakes of tickets sold (float debited) */
+    tsr_cents cancels;            /* stakes refunded (voids, refunds of cancelled draws) */
+    tsr_cents payouts;            /* prizes the till paid in cash */
+    tsr_cents cash_in, cash_out;  /* float bought from / settled back to the operator */
+    tsr_cents other;              /* any other movement of the float (none today) */
+    tsr_cents net_takings;        /* sales - cancels - payouts: cash the till took net */
+    tsr_cents net_cash_due;       /* net_takings - cash_in + cash_out: cash owed to bring
+                                     the float back to its opening level (< 0: owed to the shop) */
+    tsr_cents float_open, float_close;
+} tsr_settlement;
+
+/* Parses "YYYY-MM-DD" (a real calendar date, years 2000..2199) into the
+ * nanoseconds of its UTC midnight. TSR_ERR_DATE otherwise. */
+tsr_status tsr_settlement_day(const char *day, int64_t *start_ns) TSR_MUST_CHECK;
+
+/* The settlement of terminal_id for the UTC day starting at day_start_ns,
+ * read from the ledger on db (any connection; run it inside one read
+ * transaction for a consistent snapshot). The day is the ledger
+ * transactions from the first one stamped at or after its midnight up to
+ * the first one stamped at or after the next (the ledger_tx_at index),
+ * so consecutive days split the ledger with no gap or overlap as long as
+ * the writer's clock never stepped back. TSR_ERR_ARG for a bad terminal
+ * id. */
+tsr_status tsr_settlement_compute(tsr_store_conn *db, const char *terminal_id,
+                                  int64_t day_start_ns, tsr_settlement *out) TSR_MUST_CHECK;
+
 #endif

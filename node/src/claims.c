@@ -150,3 +150,140 @@ tsr_status tsr_claim_pay(tsr_store_conn *db, const char *ticket_id, const char *
     }
     return tsr_sql_sp_end(db, st);
 }
+
+/* ---- tickets presented at a till ------------------------------------------------ */
+
+static bool serial_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n >= TSR_SERIAL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Six decimal digits to their value; -1 when malformed. */
+static int64_t check_value(const char *s)
+{
+    int64_t v = 0;
+    if (!s || strlen(s) != TSR_CLAIM_CHECK_DIGITS)
+        return -1;
+    for (size_t i = 0; i < TSR_CLAIM_CHECK_DIGITS; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static const char SQL_BY_SERIAL[] =
+    "SELECT id, check_code, game, draw, coalesce(player_id, 0), coalesce(terminal_id, ''), state "
+    "FROM tickets WHERE serial = ?1";
+
+tsr_status tsr_claim_find(tsr_store_conn *db, const char *serial, const char *check,
+                          tsr_claim_ticket *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t code = check_value(check);
+    if (!serial_ok(serial) || code < 0)
+        return TSR_ERR_RANGE;
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, SQL_BY_SERIAL, &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st == TSR_ERR_NOT_FOUND ? TSR_ERR_CLAIM_CHECK : st;
+    bool match = sqlite3_column_int64(s, 1) == code && sqlite3_column_bytes(s, 0) == TSR_TICKET_ID_LEN;
+    if (match) {
+        tsr_hex_encode(out->ticket_id, sizeof out->ticket_id, sqlite3_column_blob(s, 0),
+                       TSR_TICKET_ID_LEN);
+        snprintf(out->serial, sizeof out->serial, "%s", serial);
+        snprintf(out->game, sizeof out->game, "%s", sqlite3_column_text(s, 2));
+        out->draw = sqlite3_column_int64(s, 3);
+        out->player_id = sqlite3_column_int64(s, 4);
+        snprintf(out->terminal_id, sizeof out->terminal_id, "%s", sqlite3_column_text(s, 5));
+        out->cancelled = sqlite3_column_int(s, 6) != 0;
+    }
+    sqlite3_reset(s);
+    return match ? TSR_OK : TSR_ERR_CLAIM_CHECK;
+}
+
+const char *tsr_win_state_name(tsr_win_state s)
+{
+    static const char *const names[] = {"pending", "lost", "payable", "paid", "claim_centre",
+                                        "credited", "cancelled", "refunded"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+/* The booked prize of the ticket: TSR_ERR_NOT_FOUND when none. */
+static tsr_status win_of_payout(tsr_store_conn *db, const char *ticket_id, tsr_win *w)
+{
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, "SELECT state, gross, withheld, coalesce(paid_at_ns, 0), "
+                                     "coalesce(paid_terminal, '') FROM payouts WHERE ticket_id = ?1", &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, ticket_id, -1, SQLITE_STATIC);
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st;
+    const char *state = (const char *)sqlite3_column_text(s, 0);
+    w->state = strcmp(state, "payable") == 0 ? TSR_WIN_PAYABLE
+             : strcmp(state, "paid") == 0 ? TSR_WIN_PAID
+             : strcmp(state, "credited") == 0 ? TSR_WIN_CREDITED
+             : TSR_WIN_CLAIM_CENTRE;
+    w->gross = sqlite3_column_int64(s, 1);
+    w->withheld = sqlite3_column_int64(s, 2);
+    w->amount = w->gross - w->withheld;
+    w->paid_at_ns = sqlite3_column_int64(s, 3);
+    snprintf(w->paid_terminal, sizeof w->paid_terminal, "%s", sqlite3_column_text(s, 4));
+    sqlite3_reset(s);
+    return TSR_OK;
+}
+
+/* The outcome the sync module wrote when the result (or a refund) came:
+ * TSR_ERR_NOT_FOUND while the draw has no result here. */
+static tsr_status win_of_outcome(tsr_store_conn *db, const char *ticket_id, tsr_win *w)
+{
+    uint8_t id[TSR_TICKET_ID_LEN];
+    if (tsr_hex_decode(id, sizeof id, ticket_id) != TSR_OK)
+        return TSR_ERR_ARG;
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, "SELECT outcome FROM sync_outcomes WHERE ticket_id = ?1", &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_blob(s, 1, id, sizeof id, SQLITE_STATIC);
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st;
+    const char *o = (const char *)sqlite3_column_text(s, 0);
+    /* "won" without a payouts row cannot happen (both are written in one
+     * transaction); read it as pending rather than as a loss. */
+    w->state = strcmp(o, "lost") == 0 ? TSR_WIN_LOST
+             : strncmp(o, "refund", 6) == 0 ? TSR_WIN_REFUNDED
+             : TSR_WIN_PENDING;
+    sqlite3_reset(s);
+    return TSR_OK;
+}
+
+tsr_status tsr_claim_status(tsr_store_conn *db, const tsr_claim_ticket *t, tsr_win *out)
+{
+    memset(out, 0, sizeof *out);
+    tsr_status st = win_of_payout(db, t->ticket_id, out);
+    if (st != TSR_ERR_NOT_FOUND)
+        return st;
+    if (t->cancelled) {
+        out->state = TSR_WIN_CANCELLED;
+        return TSR_OK;
+    }
+    st = win_of_outcome(db, t->ticket_id, out);
+    if (st == TSR_ERR_NOT_FOUND) {
+        out->state = TSR_WIN_PENDING;
+        return TSR_OK;
+    }
+    return st;
+}

@@ -39,6 +39,16 @@ static const tsr_cfg_field cfg_fields[] = {
                 "longest cool-off"),
     TSR_CFG_STR(tsr_accounts_cfg, psp_provider, "psp_provider", 1, "sandbox",
                 "payment provider: sandbox"),
+    /* 5 wrong codes per 15 minutes is 480 a day: finding a 6-digit code
+     * (half of a million guesses on average) takes about three years from one
+     * terminal, longer than a prize stays claimable, while a mistyped code or
+     * two at a busy till never locks it out. */
+    TSR_CFG_INT(tsr_accounts_cfg, claim_check_failures_max, "claim_check_failures_max", 1, 100, 5,
+                "wrong ticket validation codes a terminal may send per window"),
+    TSR_CFG_INT(tsr_accounts_cfg, claim_check_window_s, "claim_check_window_s", 1, 86400, 900,
+                "window of claim_check_failures_max (then 4.29 until it ends)"),
+    TSR_CFG_STR(tsr_accounts_cfg, claim_centre, "claim_centre", 1, "a claim centre of the operator",
+                "where a claim-centre prize is paid, as told to the till"),
     {"psp_secret", TSR_CFG_TYPE_STRING, 0, 0, 0, "", offsetof(tsr_accounts_cfg, psp_secret_hex),
      sizeof(((tsr_accounts_cfg *)0)->psp_secret_hex), false, true,
      "HMAC-SHA256 key of provider callbacks, 64 hex characters; empty refuses callbacks"},

@@ -44,6 +44,9 @@ typedef struct tsr_accounts_cfg {
     int64_t cool_off_min_hours, cool_off_max_hours;
     char psp_provider[32];       /* "sandbox" */
     char psp_secret_hex[65];     /* HMAC-SHA256 key shared with the provider, 32 bytes hex */
+    int64_t claim_check_failures_max; /* wrong validation codes a terminal may send per window */
+    int64_t claim_check_window_s;     /* ... and the window (then 4.29 until it ends) */
+    char claim_centre[128];           /* where a claim-centre prize is paid (told to the till) */
 } tsr_accounts_cfg;
 
 /* Loads the accounts config from obj (borrowed; NULL means all defaults)

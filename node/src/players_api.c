@@ -12,6 +12,7 @@
 
 #include "agents.h"
 #include "auth.h"
+#include "claims_guard.h"
 #include "ledger_sql.h"
 #include "sessions.h"
 
@@ -283,26 +284,71 @@ static void logout_handler(tsr_server *srv, tsr_request *req)
 
 /* ---- the session resolver ----------------------------------------------------- */
 
+typedef struct touch_ctx {
+    char token[TSR_TOKEN_HEX_SIZE];
+} touch_ctx;
+
+static tsr_status touch_apply(tsr_store_txn *txn, tsr_job *job)
+{
+    touch_ctx *c = job->ctx;
+    return tsr_session_touch(&tsr_accounts_of(job->srv)->acc, tsr_store_txn_conn(txn), c->token,
+                             tsr_store_txn_now(txn).now_ns);
+}
+
+static void touch_ctx_free(void *p)
+{
+    if (p)
+        sodium_memzero(p, sizeof(touch_ctx));
+    free(p);
+}
+
+/* Records the use of a session from the CoAP thread (reads do not reach
+ * the writer otherwise), at most once per TSR_SESSION_READ_TOUCH_S. A full
+ * queue skips it: the next request tries again. */
+static void touch_on_read(tsr_accounts_state *s, tsr_server *srv, const char *token,
+                          const tsr_session_info *si, int64_t now_ns)
+{
+    int64_t every = TSR_SESSION_READ_TOUCH_S * TSR_NS_PER_S;
+    if (s->cfg.session_idle_s * TSR_NS_PER_S / 4 < every)
+        every = s->cfg.session_idle_s * TSR_NS_PER_S / 4;
+    if (now_ns - si->last_seen_at_ns < every || strlen(token) >= TSR_TOKEN_HEX_SIZE)
+        return;
+    touch_ctx *c = calloc(1, sizeof *c);
+    tsr_job *job = NULL;
+    if (!c || tsr_job_new(&job, "session_touch", touch_apply) != TSR_OK) {
+        free(c);
+        return;
+    }
+    snprintf(c->token, sizeof c->token, "%s", token);
+    job->ctx = c;
+    job->ctx_free = touch_ctx_free;
+    tsr_status st = tsr_server_submit_internal(srv, job);
+    if (st != TSR_OK)
+        tsr_log_debug(s->acc.env.log, "session_touch_skipped", "status=%s", tsr_status_name(st));
+}
+
 /* A player session makes a PLAYER; an agent session is valid only on the
  * terminal it was opened on, proven again by this request's transport. */
 static tsr_status resolve(void *arg, tsr_server *srv, const char *token, tsr_caller *out)
 {
     tsr_accounts_state *s = arg;
     tsr_session_info si;
-    tsr_status st = tsr_session_check(&s->acc, tsr_server_reader(srv), token,
-                                      tsr_clock_now_ns(s->acc.env.clock), &si);
+    int64_t now = tsr_clock_now_ns(s->acc.env.clock);
+    tsr_status st = tsr_session_check(&s->acc, tsr_server_reader(srv), token, now, &si);
     if (st != TSR_OK)
         return st;
+    if (si.agent_id > 0 && (out->kind != TSR_CALLER_TERMINAL ||
+                            strcmp(out->terminal_id, si.terminal_id) != 0))
+        return TSR_ERR_TERMINAL_IDENTITY;
+    if (si.player_id > 0 && out->kind == TSR_CALLER_TERMINAL)
+        return TSR_ERR_SESSION_KIND;
+    touch_on_read(s, srv, token, &si, now);
     if (si.player_id > 0) {
-        if (out->kind == TSR_CALLER_TERMINAL)
-            return TSR_ERR_SESSION_KIND;
         out->kind = TSR_CALLER_PLAYER;
         out->player_id = si.player_id;
-        return TSR_OK;
+    } else {
+        out->agent_id = si.agent_id;
     }
-    if (out->kind != TSR_CALLER_TERMINAL || strcmp(out->terminal_id, si.terminal_id) != 0)
-        return TSR_ERR_TERMINAL_IDENTITY;
-    out->agent_id = si.agent_id;
     return TSR_OK;
 }
 
@@ -355,6 +401,8 @@ tsr_status tsr_accounts_init(tsr_server *srv, const json_t *section)
     if (st == TSR_OK)
         st = tsr_claims_api_init(srv);
     if (st == TSR_OK)
+        st = tsr_agents_api_init(srv);
+    if (st == TSR_OK)
         tsr_server_set_session_resolver(srv, resolve, s);
     return st;
 }
@@ -365,6 +413,7 @@ void tsr_accounts_fini(tsr_server *srv)
     if (!s)
         return;
     tsr_psp_destroy(s->psp);
+    tsr_claim_guard_destroy(s->claim_guard);
     tsr_accounts_cfg_free(&s->cfg);
     sodium_memzero(s->psp_key, sizeof s->psp_key);
     free(s);

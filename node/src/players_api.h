@@ -28,6 +28,7 @@ typedef struct tsr_accounts_state {
     uint8_t psp_key[TSR_PSP_KEY_LEN];
     bool psp_key_set;
     tsr_psp *psp; /* created on first payment (the port is known then) */
+    struct tsr_claim_guard *claim_guard; /* wrong validation codes per terminal */
 } tsr_accounts_state;
 
 /* The state of the running module (borrowed); any thread. */
@@ -37,6 +38,8 @@ tsr_accounts_state *tsr_accounts_of(const tsr_server *srv);
  * the bet path's hooks (wallet_api.c, claims_api.c). */
 tsr_status tsr_wallet_api_init(tsr_server *srv, tsr_accounts_state *st) TSR_MUST_CHECK;
 tsr_status tsr_claims_api_init(tsr_server *srv) TSR_MUST_CHECK;
+/* GET /v1/agents/settlement (agents_api.c). */
+tsr_status tsr_agents_api_init(tsr_server *srv) TSR_MUST_CHECK;
 
 /* Reads an optional "idempotency_key" string of a parsed body into the job
  * (copied). TSR_ERR_NOMEM. */

@@ -69,6 +69,8 @@ const char *const tsr_schema_accounts_v1 =
     "  ref TEXT NOT NULL,"
     "  at_ns INTEGER NOT NULL);"
     "CREATE INDEX ledger_tx_ref ON ledger_tx(kind, ref);"
+    /* A day's settlement finds the first transaction of each midnight. */
+    "CREATE INDEX ledger_tx_at ON ledger_tx(at_ns);"
     "CREATE TABLE ledger_entries ("
     "  tx_id INTEGER NOT NULL REFERENCES ledger_tx(id),"
     "  account_id INTEGER NOT NULL REFERENCES accounts(id),"

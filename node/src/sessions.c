@@ -68,7 +68,8 @@ tsr_status tsr_session_check(const tsr_accounts *a, tsr_store_conn *db, const ch
     out->player_id = sqlite3_column_int64(s, 0);
     out->agent_id = sqlite3_column_int64(s, 1);
     snprintf(out->terminal_id, sizeof out->terminal_id, "%s", sqlite3_column_text(s, 2));
-    int64_t idle_end = sqlite3_column_int64(s, 3) + a->cfg->session_idle_s * TSR_NS_PER_S;
+    out->last_seen_at_ns = sqlite3_column_int64(s, 3);
+    int64_t idle_end = out->last_seen_at_ns + a->cfg->session_idle_s * TSR_NS_PER_S;
     int64_t abs_end = sqlite3_column_int64(s, 4);
     sqlite3_reset(s);
     out->expires_at_ns = idle_end < abs_end ? idle_end : abs_end;

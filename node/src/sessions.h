@@ -6,8 +6,9 @@
  * characters (the `session` query parameter); the database keeps only its
  * BLAKE2b-256, so a stolen copy of the database does not hold live tokens.
  * A session ends at its absolute expiry (session_ttl_s after login) or when
- * unused for session_idle_s ("used" = a write request of the session: the
- * writer touches it; reads on the CoAP thread do not write).
+ * unused for session_idle_s ("used" = any request of the session: writes
+ * touch it in their job, reads through a throttled touch job, see
+ * TSR_SESSION_READ_TOUCH_S).
  */
 #ifndef TSR_NODE_SESSIONS_H
 #define TSR_NODE_SESSIONS_H
@@ -30,7 +31,15 @@ typedef struct tsr_session_info {
     int64_t agent_id;  /* > 0 for an agent session, else 0 */
     char terminal_id[TSR_CALLER_ID_MAX]; /* agent sessions: the terminal */
     int64_t expires_at_ns; /* the earlier of absolute and idle expiry */
+    int64_t last_seen_at_ns; /* the last recorded use */
 } tsr_session_info;
+
+/* A read request (served on the CoAP thread, which never writes) records
+ * the use of its session through a writer job, but at most once per this
+ * many seconds (or a quarter of the idle timeout when that is shorter), so
+ * reads cost the writer a job a minute per session, not one per read; the
+ * idle expiry is then late by at most that much. */
+#define TSR_SESSION_READ_TOUCH_S 60
 
 /* Creates a session for a player (agent_id 0, terminal_id NULL) or an agent
  * (player_id 0) and writes its token (hex) into token. Writer only. */

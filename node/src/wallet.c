@@ -222,3 +222,24 @@ tsr_status tsr_wallet_view(tsr_store_conn *db, int64_t player_id, json_t **out)
                      "kyc", tsr_kyc_state_name(p.kyc), "history", h);
     return *out ? TSR_OK : TSR_ERR_NOMEM;
 }
+
+tsr_status tsr_wallet_float_view(tsr_store_conn *db, const char *terminal_id, int64_t agent_id,
+                                 json_t **out)
+{
+    char acct[TSR_LEDGER_NAME_SIZE];
+    tsr_cents bal = 0;
+    *out = NULL;
+    tsr_status st = tsr_ledger_float_account(acct, terminal_id);
+    if (st == TSR_OK)
+        st = tsr_ledger_balance(db, acct, &bal);
+    json_t *h = json_array();
+    if (st == TSR_OK)
+        st = history(db, acct, h);
+    if (st != TSR_OK) {
+        json_decref(h);
+        return st;
+    }
+    *out = json_pack("{s:s, s:I, s:I, s:o}", "terminal", terminal_id, "agent_id",
+                     (json_int_t)agent_id, "float", (json_int_t)bal, "history", h);
+    return *out ? TSR_OK : TSR_ERR_NOMEM;
+}

@@ -72,4 +72,11 @@ tsr_status tsr_wallet_withdrawal_request(tsr_store_conn *db, int64_t player_id, 
  * first, at most TSR_WALLET_HISTORY_MAX. Read-only. */
 tsr_status tsr_wallet_view(tsr_store_conn *db, int64_t player_id, json_t **out) TSR_MUST_CHECK;
 
+/* A terminal's agent float as JSON (owned by *out): {"terminal",
+ * "agent_id", "float", "history": [...]} — the float balance in cents and
+ * its movements in the same form as a player's history (positive = into
+ * the float: cash bought, prizes paid; negative = sales). Read-only. */
+tsr_status tsr_wallet_float_view(tsr_store_conn *db, const char *terminal_id, int64_t agent_id,
+                                 json_t **out) TSR_MUST_CHECK;
+
 #endif

@@ -23,6 +23,15 @@ static tsr_status touch(const tsr_accounts_state *s, tsr_store_txn *txn, const t
                              tsr_store_txn_now(txn).now_ns);
 }
 
+/* Appends the audit row of a money movement in the job's own savepoint, so
+ * the row commits exactly when the movement does. Takes ev. */
+static tsr_status audit_money(tsr_store_txn *txn, const char *event, json_t *ev)
+{
+    tsr_status st = ev ? tsr_audit_append(txn, event, ev) : TSR_ERR_NOMEM;
+    json_decref(ev);
+    return st;
+}
+
 /* ---- the bet path's hooks ---------------------------------------------------- */
 
 static tsr_bettor bettor_of(const tsr_caller *c)
@@ -59,10 +68,19 @@ static tsr_status hook_refund(void *arg, tsr_store_txn *txn, const tsr_bet_charg
 
 /* ---- GET /v1/wallet ---------------------------------------------------------- */
 
+/* A player's wallet, or for an agent's session on its terminal the
+ * terminal's float (what the till's `balance` shows). */
 static void wallet_get(tsr_server *srv, tsr_request *req)
 {
     json_t *out = NULL;
-    tsr_status st = tsr_wallet_view(tsr_server_reader(srv), req->caller.player_id, &out);
+    tsr_status st;
+    if (req->caller.kind == TSR_CALLER_TERMINAL && req->caller.agent_id <= 0)
+        return tsr_reply_error(req, TSR_ERR_SESSION_KIND, NULL);
+    if (req->caller.kind == TSR_CALLER_TERMINAL)
+        st = tsr_wallet_float_view(tsr_server_reader(srv), req->caller.terminal_id,
+                                   req->caller.agent_id, &out);
+    else
+        st = tsr_wallet_view(tsr_server_reader(srv), req->caller.player_id, &out);
     if (st != TSR_OK)
         return tsr_reply_error(req, st, NULL);
     tsr_reply_json(req, 205, out);
@@ -87,6 +105,10 @@ static tsr_status pay_apply(tsr_store_txn *txn, tsr_job *job)
         st = c->withdrawal
                  ? tsr_wallet_withdrawal_request(db, pid, c->amount, s->cfg.psp_provider, now, &c->request_id)
                  : tsr_wallet_deposit_request(db, pid, c->amount, s->cfg.psp_provider, now, &c->request_id);
+    if (st == TSR_OK)
+        st = audit_money(txn, c->withdrawal ? "withdrawal_requested" : "deposit_requested",
+                         json_pack("{s:I, s:I, s:I}", "player_id", (json_int_t)pid, "request_id",
+                                   (json_int_t)c->request_id, "amount_cents", (json_int_t)c->amount));
     if (st != TSR_OK)
         return st;
     job->response = json_pack("{s:I, s:I, s:s}", c->withdrawal ? "withdrawal_id" : "deposit_id",
@@ -188,6 +210,12 @@ static tsr_status event_apply(tsr_store_txn *txn, tsr_job *job)
     char state[16] = "";
     tsr_status st = tsr_psp_event_apply(tsr_store_txn_conn(txn), &c->ev, c->body_hash,
                                         tsr_store_txn_now(txn).now_ns, &replayed, state);
+    if (st == TSR_OK && !replayed)
+        st = audit_money(txn, "psp_event",
+                         json_pack("{s:s, s:I, s:s, s:I, s:s}", "provider_txn", c->ev.provider_txn,
+                                   "request_id", (json_int_t)c->ev.request_id, "kind",
+                                   c->ev.withdrawal ? "withdrawal" : "deposit", "amount_cents",
+                                   (json_int_t)c->ev.amount, "state", state));
     if (st != TSR_OK)
         return st;
     job->response = json_pack("{s:s, s:I, s:s}", "provider_txn", c->ev.provider_txn, "request_id",
@@ -406,7 +434,7 @@ static void excl_handler(tsr_server *srv, tsr_request *req)
 /* ---- init --------------------------------------------------------------------- */
 
 static const tsr_route routes[] = {
-    {TSR_GET, "/v1/wallet", TSR_AUTH_PLAYER, wallet_get, 0, false},
+    {TSR_GET, "/v1/wallet", TSR_AUTH_PLAYER | TSR_AUTH_TERMINAL, wallet_get, 0, false},
     {TSR_POST, "/v1/wallet/deposits", TSR_AUTH_PLAYER, deposit_handler, 0, false},
     {TSR_POST, "/v1/wallet/withdrawals", TSR_AUTH_PLAYER, withdrawal_handler, 0, false},
     {TSR_POST, "/v1/psp/events", TSR_AUTH_ANON, event_handler, 1024, false},

@@ -37,6 +37,9 @@
     X(TSR_ERR_CLAIM_NO_PRIZE, NOT_FOUND, "this ticket has no prize payable (yet)")     \
     X(TSR_ERR_CLAIM_CENTRE, FORBIDDEN, "this prize must be claimed at a claim centre") \
     X(TSR_ERR_CLAIM_ONLINE, FORBIDDEN, "this prize was credited to the player's wallet") \
+    X(TSR_ERR_CLAIM_CHECK, NOT_FOUND, "no ticket has this serial and validation code") \
+    X(TSR_ERR_CLAIM_RATE, RATE, "too many wrong validation codes from this terminal; wait and try again") \
+    X(TSR_ERR_DB_NOT_NODE, CONFIG, "the file is not a tessera-node database of this schema version") \
     /* core */                                                                         \
     X(TSR_ERR_DB_NEWER, CONFIG, "the database was written by a newer schema")          \
     X(TSR_ERR_METHOD, INPUT, "this method is not allowed on this resource")            \
