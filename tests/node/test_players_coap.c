@@ -317,7 +317,12 @@ START_TEST(a_terminal_agent_pays_a_retail_prize_once)
     register_ok(&x, REG("ada", "AB123456", "1990-05-17"));
     login_ok(&x, LOGIN("ada", "correct horse"), NULL, pq, sizeof pq);
     nx_expect(&x, 2, "/v1/claims", pq, claim, 403, "TSR_ERR_FORBIDDEN_CALLER");
-    nx_expect(&x, 1, "/v1/wallet", q, NULL, 403, "TSR_ERR_FORBIDDEN_CALLER");
+    /* An agent's session reads its terminal's float: the claim credited it. */
+    ck_assert_int_eq(nx_req(&x, 1, "/v1/wallet", q, NULL, &r), 205);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "terminal")), "T1");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "float")), 2500);
+    nx_free(&r);
+    nx_expect(&x, 1, "/v1/wallet", "terminal=T1", NULL, 403, "TSR_ERR_SESSION_KIND");
     side_ledger_ok(&x);
     nx_stop(&x);
 }
