@@ -23,10 +23,9 @@ cd "$(dirname "$0")/.."
 src=$PWD
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
 }
 
-quick=0
 build=1
 bin=$src/build/bin
 data=
@@ -37,7 +36,11 @@ recon_s=60
 demo_date=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=1; day_s=15; peak=300; players=9; recon_s=30 ;;
+    --bin|--dir|--day-seconds|--peak|--players|--date)
+      [ $# -ge 2 ] || { echo "demo: $1 needs a value" >&2; exit 64; } ;;
+  esac
+  case "$1" in
+    --quick) day_s=15; peak=300; players=9; recon_s=30 ;;
     --no-build) build=0 ;;
     --bin) bin=$2; shift ;;
     --dir) data=$2; shift ;;
@@ -51,14 +54,30 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+# Whole numbers within bounds, or the usage exit code (sysexits EX_USAGE).
+in_range() {
+  [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] && return 0
+  echo "demo: $1 must be a whole number from $3 to $4, not '$2'" >&2
+  exit 64
+}
+in_range --day-seconds "$day_s" 5 3600
+in_range --peak "$peak" 1 1000000
+in_range --players "$players" 1 10000
+if [ -n "$demo_date" ] && ! date -u -d "$demo_date" +%F >/dev/null 2>&1; then
+  echo "demo: --date must be a date (YYYY-MM-DD), not '$demo_date'" >&2
+  exit 64
+fi
+
 if [ "$build" = 1 ]; then
   scripts/deps.sh
   scripts/build.sh build
 fi
-for p in tessera tessera-node tessera-central tessera-witness tessera-load; do
+for p in tessera tessera-node tessera-central tessera-witness tessera-load tessera-terminal; do
   [ -x "$bin/$p" ] || { echo "demo: $bin/$p is missing (build first, or drop --no-build)" >&2; exit 69; }
 done
-command -v jq >/dev/null || { echo "demo: jq is missing (scripts/deps.sh installs it)" >&2; exit 69; }
+for p in jq sqlite3 ss; do
+  command -v "$p" >/dev/null || { echo "demo: $p is missing (scripts/deps.sh installs it)" >&2; exit 69; }
+done
 nats_bin=$(command -v nats-server || true)
 [ -n "$nats_bin" ] || { echo "demo: nats-server is missing (scripts/deps.sh installs it)" >&2; exit 69; }
 
