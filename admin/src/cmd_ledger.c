@@ -14,6 +14,7 @@
 
 #include "../../node/src/ledger.h"
 #include "../../node/src/store.h"
+#include "accounts_db.h"
 #include "tessera/admin.h"
 
 int tsr_cmd_ledger_check(int argc, char **argv);
@@ -65,14 +66,12 @@ int tsr_cmd_ledger_check(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    if (access(db, R_OK) != 0)
-        return tsr_admin_fail("ledger-check", TSR_ERR_NOT_FOUND, db);
     tsr_store *s;
-    tsr_status st = tsr_store_open(&s, db, NULL);
+    tsr_status st = tsr_admin_node_db_open(db, false, &s);
     if (st != TSR_OK)
         return tsr_admin_fail("ledger-check", st, db);
     tsr_store_conn *conn = tsr_store_writer(s);
-    tsr_ledger_report r;
+    tsr_ledger_report r = {0};
     /* One read transaction: the balances and entries seen are one snapshot. */
     st = tsr_store_exec(conn, "BEGIN");
     if (st == TSR_OK) {
@@ -80,6 +79,6 @@ int tsr_cmd_ledger_check(int argc, char **argv)
         tsr_status end = tsr_store_exec(conn, "COMMIT");
         (void)end;
     }
-    tsr_store_close(s);
+    tsr_admin_node_db_close(s);
     return report(st, &r);
 }
