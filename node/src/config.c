@@ -59,6 +59,8 @@ static const tsr_cfg_field fields[] = {
     TSR_CFG_JSON(C, cancel_games, "cancel_games", JSON_ARRAY, false,
                  "game ids whose rules allow retail cancel"),
     TSR_CFG_JSON(C, accounts, "accounts", JSON_OBJECT, false, "accounts module section"),
+    TSR_CFG_JSON(C, edge, "edge", JSON_OBJECT, false,
+                 "edge module section: geolocation, jurisdiction rules, rate limits"), /* nodefinish */
 };
 
 const tsr_cfg_field *tsr_node_config_fields(size_t *n)

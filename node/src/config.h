@@ -57,6 +57,7 @@ struct tsr_node_config {
 
     json_t *cancel_games;                /* array of game ids whose rules allow retail cancel */
     json_t *accounts;                    /* the accounts module's section */
+    json_t *edge;                        /* nodefinish: the edge module's section (edge.h) */
 };
 typedef struct tsr_node_config tsr_node_config;
 

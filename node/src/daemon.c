@@ -139,6 +139,8 @@ static tsr_status init_modules(tsr_node *n)
     for (size_t i = 0; s == TSR_OK && i < n->opts.n_modules; i++) {
         const tsr_node_module *m = &n->opts.modules[i];
         const json_t *section = strcmp(m->name, "accounts") == 0 ? cfg->accounts : NULL;
+        if (strcmp(m->name, "edge") == 0) /* nodefinish */
+            section = cfg->edge;
         s = m->init(n->srv, section);
         if (s != TSR_OK)
             tsr_log_error(n->opts.env->log, "module_init_failed", "module=%s status=%s", m->name,

@@ -10,13 +10,15 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "edge.h" /* nodefinish */
 #include "players_api.h"
 #include "sync_node.h"
 #include "tessera/node.h"
 
 /* Modules other than the core, in init order. */
 static const tsr_node_module *const daemon_modules[] = {&tsr_accounts_module,
-                                                        &tsr_sync_module /* nodesync: relay */};
+                                                        &tsr_sync_module /* nodesync: relay */,
+                                                        &tsr_edge_module /* nodefinish: geo, rate */};
 #define DAEMON_N_MODULES (sizeof daemon_modules / sizeof daemon_modules[0])
 
 /* The node the signal handler stops (tsr_node_request_stop is

@@ -268,6 +268,16 @@ typedef struct tsr_wallet_hooks {
 void tsr_server_set_wallet_hooks(tsr_server *srv, const tsr_wallet_hooks *hooks);
 const tsr_wallet_hooks *tsr_server_wallet_hooks(const tsr_server *srv);
 
+/* nodefinish: a guard runs on the CoAP thread after routing and caller
+ * checks, before the route's handler (rate limits, location and
+ * jurisdiction checks). It returns true when it replied itself (a refusal,
+ * or a job it submitted); false lets the handler run. It may point
+ * req->body/body_len at a buffer it owns (valid until the handler returns),
+ * e.g. the body without the fields it consumed. One guard per server
+ * (module init only); NULL removes it. */
+typedef bool (*tsr_request_guard_fn)(void *arg, tsr_server *srv, tsr_request *req);
+void tsr_server_set_guard(tsr_server *srv, tsr_request_guard_fn fn, void *arg);
+
 /* ---- modules ------------------------------------------------------------- */
 
 /* A node module: init registers routes and hooks; `section` is the

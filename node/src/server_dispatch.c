@@ -163,7 +163,8 @@ void tsr_server_dispatch(tsr_server *srv, exchange *x)
         fail(srv, &req, s);
         return;
     }
-    req.route->handler(srv, &req);
+    if (!srv->guard || !srv->guard(srv->guard_arg, srv, &req)) /* nodefinish: rate, geo */
+        req.route->handler(srv, &req);
     if (!x->replied) {
         tsr_log_error(srv->env->log, "handler_no_reply", "route=%s", req.route->pattern);
         fail(srv, &req, TSR_ERR_INTERNAL);

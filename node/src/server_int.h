@@ -69,6 +69,8 @@ struct tsr_server {
     void *resolver_arg;
     tsr_wallet_hooks wallet;
     bool has_wallet;
+    tsr_request_guard_fn guard; /* nodefinish: edge_module.c */
+    void *guard_arg;
 
     const char *module_names[TSR_SERVER_MODULES_MAX];
     void *module_states[TSR_SERVER_MODULES_MAX];

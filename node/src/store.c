@@ -151,6 +151,8 @@ static tsr_status migrate_to_1(tsr_store_conn *c)
         s = tsr_store_exec(c, tsr_schema_accounts_v1);
     if (s == TSR_OK)
         s = tsr_store_exec(c, tsr_schema_sync_v1);
+    if (s == TSR_OK)
+        s = tsr_store_exec(c, tsr_schema_edge_v1); /* nodefinish */
     return s;
 }
 
@@ -238,6 +240,11 @@ tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out)
 }
 
 void tsr_store_reader_close(tsr_store_conn *c) { conn_free(c); }
+
+tsr_status tsr_store_reader_open_path(const char *path, tsr_log *log, tsr_store_conn **out)
+{
+    return conn_open(path, SQLITE_OPEN_READONLY, log, out); /* nodefinish: audit-verify */
+}
 
 /* ---- transactions ------------------------------------------------------------ */
 

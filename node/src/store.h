@@ -48,6 +48,7 @@
 extern const char *const tsr_schema_core_v1;
 extern const char *const tsr_schema_accounts_v1;
 extern const char *const tsr_schema_sync_v1; /* schema_sync.c: the relay's tables */
+extern const char *const tsr_schema_edge_v1; /* nodefinish: schema_edge.c (geo state, reads) */
 
 typedef struct tsr_store tsr_store;
 typedef struct tsr_store_conn tsr_store_conn;
@@ -74,6 +75,13 @@ tsr_store_conn *tsr_store_writer(tsr_store *s);
 /* Opens a read-only connection for the calling thread. Owns *out; close
  * with tsr_store_reader_close. TSR_ERR_IO on failure. */
 tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out) TSR_MUST_CHECK;
+
+/* nodefinish: opens a read-only connection on the database file at `path`
+ * without a tsr_store (no migration, no write): for tools that inspect a
+ * node's database beside the running node (tessera audit-verify). Owns
+ * *out; close with tsr_store_reader_close. TSR_ERR_IO. */
+tsr_status tsr_store_reader_open_path(const char *path, tsr_log *log,
+                                      tsr_store_conn **out) TSR_MUST_CHECK;
 
 /* Closes a reader; NULL-safe. */
 void tsr_store_reader_close(tsr_store_conn *c);

@@ -58,6 +58,18 @@
     X(TSR_ERR_CANCELLED, CONFLICT, "the ticket is already cancelled")                \
     X(TSR_ERR_DRAW_SEALED, CONFLICT, "the draw is already sealed")                  \
     /* sync (relay glue, control apply) */                                             \
-    X(TSR_ERR_CONTROL_REFUSED, FORBIDDEN, "a control message from central conflicts with what the node holds")
+    X(TSR_ERR_CONTROL_REFUSED, FORBIDDEN, "a control message from central conflicts with what the node holds") \
+    /* nodefinish (geo, jurisdiction rules, rate limits) */                            \
+    X(TSR_ERR_GEO_WRONG_NODE, FORBIDDEN, "this location is served by another node")   \
+    X(TSR_ERR_TERMINAL_LOCATION, FORBIDDEN,                                             \
+      "this terminal has no registered location in the node's jurisdiction")           \
+    X(TSR_ERR_JURISDICTION_CHANNEL, FORBIDDEN,                                          \
+      "the jurisdiction does not allow this sales channel")                            \
+    X(TSR_ERR_JURISDICTION_GAME, FORBIDDEN, "this game is not allowed in the jurisdiction") \
+    X(TSR_ERR_JURISDICTION_BET_CAP, FORBIDDEN,                                          \
+      "the stake is above the jurisdiction's limit per bet")                           \
+    X(TSR_ERR_JURISDICTION_DAY_CAP, FORBIDDEN,                                          \
+      "the stake would take the day's stakes above the jurisdiction's daily limit")     \
+    X(TSR_ERR_RATE_LIMITED, RATE, "too many requests: retry after Max-Age seconds")
 
 #endif
