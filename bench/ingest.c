@@ -38,6 +38,7 @@ typedef struct bench {
     int nodes;
     char dir[256], db[320], url[64];
     const char *nats_bin;
+    bool debug; /* --log debug: central's per-transaction timings on stderr */
     pid_t nats;
     tsr_keypair central_kp, node_kp[BENCH_NODES_MAX];
     char names[BENCH_NODES_MAX][TSR_NAME_MAX];
@@ -50,6 +51,15 @@ static double mono_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the calling thread, and of the whole process: on a shared
+ * machine they say more than wall time about what ingestion costs. */
+static double cpu_s(clockid_t which)
+{
+    struct timespec ts;
+    clock_gettime(which, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -251,17 +261,21 @@ static void run_central(bench *b, tsr_env *env, tsr_keyring *kr)
                           .replicas = 1, .receipt_interval_ms = 200, .env = env};
     tsr_central *c;
     tsr_central_step_stats st = {0};
-    double t0 = mono_s();
+    double t0 = mono_s(), thread0 = cpu_s(CLOCK_THREAD_CPUTIME_ID),
+           proc0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
     tsr_status s = tsr_central_open(&c, &o);
     if (s != TSR_OK)
         die("central_open", s);
     while (!all_ingested(b, c))
         if ((s = tsr_central_step(c, 50, &st)) != TSR_OK)
             die("central_step", s);
-    double dt = mono_s() - t0;
+    double dt = mono_s() - t0, thread = cpu_s(CLOCK_THREAD_CPUTIME_ID) - thread0,
+           proc = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - proc0;
     printf("ingest: %lld tickets of %d nodes in %.2f s = %.0f tickets/s "
            "(%llu batches, %llu receipts)\n", b->tickets, b->nodes, dt, (double)b->tickets / dt,
            (unsigned long long)st.batches, (unsigned long long)st.receipts);
+    printf("ingest CPU: writer thread %.2f s (%.0f tickets per CPU-s), whole process %.2f s\n",
+           thread, (double)b->tickets / thread, proc);
     /* Cutoff now: the seals below are on time, nobody asks for them. */
     if ((s = tsr_central_draw_add(c, BENCH_GAME, BENCH_DRAW, tsr_clock_now_ns(env->clock))) != TSR_OK)
         die("draw_add", s);
@@ -271,12 +285,19 @@ static void run_central(bench *b, tsr_env *env, tsr_keyring *kr)
         die("connect", s);
     publish_seals(b, js);
     t0 = mono_s();
-    while ((s = tsr_central_draw_ready(c, BENCH_GAME, BENCH_DRAW, NULL)) != TSR_OK) {
-        if (s != TSR_ERR_DRAW_NOT_READY)
+    json_t *why = NULL;
+    while ((s = tsr_central_draw_ready(c, BENCH_GAME, BENCH_DRAW, &why)) != TSR_OK) {
+        if (s != TSR_ERR_DRAW_NOT_READY) {
+            char *w = json_dumps(why, JSON_COMPACT);
+            fprintf(stderr, "bench-ingest: why: %s\n", w ? w : "?");
             die("draw_ready", s);
+        }
+        json_decref(why);
+        why = NULL;
         if ((s = tsr_central_step(c, 5, NULL)) != TSR_OK)
             die("central_step", s);
     }
+    json_decref(why);
     printf("draw ready: %.3f s after the last seal was published (%d seals, %lld tickets)\n",
            mono_s() - t0, b->nodes, b->tickets);
     tsr_js_close(js);
@@ -299,11 +320,13 @@ static void args(bench *b, int argc, char **argv)
             dir = argv[i + 1];
         else if (strcmp(argv[i], "--nats-server") == 0)
             b->nats_bin = argv[i + 1];
+        else if (strcmp(argv[i], "--log") == 0)
+            b->debug = strcmp(argv[i + 1], "debug") == 0;
     }
     if (b->tickets < 1 || b->nodes < 1 || b->nodes > BENCH_NODES_MAX || b->tickets < b->nodes ||
         argc % 2 == 0) {
         fprintf(stderr, "usage: bench-ingest [--tickets N] [--nodes 1..%d] [--dir DIR] "
-                        "[--nats-server PATH]\n", BENCH_NODES_MAX);
+                        "[--nats-server PATH] [--log debug]\n", BENCH_NODES_MAX);
         exit(64);
     }
     snprintf(b->dir, sizeof b->dir, "%s/bench-ingest-XXXXXX", dir ? dir : "/var/tmp");
@@ -325,6 +348,8 @@ int main(int argc, char **argv)
     if (tsr_keyring_create(&kr) != TSR_OK || tsr_clock_real_create(&clock) != TSR_OK)
         die("setup", TSR_ERR_NOMEM);
     env.clock = clock;
+    if (b.debug && tsr_log_create(&env.log, stderr, clock, "central", TSR_LOG_DEBUG) != TSR_OK)
+        die("log", TSR_ERR_NOMEM);
     for (int k = 0; k < b.nodes; k++) {
         snprintf(b.names[k], TSR_NAME_MAX, "n%d", k + 1);
         seed_key(&b.node_kp[k], (uint8_t)(0x10 + k));
@@ -344,6 +369,7 @@ int main(int argc, char **argv)
     if (system(cmd) != 0)
         fprintf(stderr, "bench-ingest: could not remove %s\n", b.dir);
     tsr_keyring_destroy(kr);
+    tsr_log_destroy(env.log);
     tsr_clock_destroy(clock);
     return 0;
 }

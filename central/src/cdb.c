@@ -6,10 +6,14 @@
 #include "central_int.h"
 #include "tessera/hash.h"
 
-/* The schema. Entries hold every ticket and cancel a node streamed, keyed by
- * (node, seq) as the node numbered them; a ticket id is unique among
- * non-conflicting tickets, so the same id with other content can be stored
- * as evidence (conflict=1) without ever being merged. */
+/* The schema (version CDB_SCHEMA_VERSION). Entries hold every ticket and
+ * cancel a node streamed, keyed by (node, seq) as the node numbered them, so
+ * a node's entries are appended in order. A ticket id is unique among live
+ * (non-conflicting) tickets: ticket_ids holds one row per live ticket and
+ * its key forbids a second one, so the same id with other content is stored
+ * as evidence (conflict=1) without ever being merged. (Version 1 had a
+ * unique index on entries(ticket_id) instead; its random inserts were half
+ * of the ingest time.) */
 static const char *const schema =
     "CREATE TABLE IF NOT EXISTS nodes(node_id INTEGER PRIMARY KEY, node TEXT UNIQUE NOT NULL,"
     " active INTEGER NOT NULL DEFAULT 1, contig_seq INTEGER NOT NULL DEFAULT 0,"
@@ -22,8 +26,8 @@ static const char *const schema =
     " amount INTEGER NOT NULL, accepted_at_ns INTEGER NOT NULL, leaf BLOB NOT NULL,"
     " bytes BLOB NOT NULL, conflict INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(node_id, seq)) WITHOUT ROWID;"
-    "CREATE UNIQUE INDEX IF NOT EXISTS entries_ticket ON entries(ticket_id)"
-    " WHERE kind=1 AND conflict=0;"
+    "CREATE TABLE IF NOT EXISTS ticket_ids(ticket_id BLOB PRIMARY KEY, node_id INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS entries_cancel ON entries(ticket_id) WHERE kind=2;"
     "CREATE TABLE IF NOT EXISTS node_draw(node_id INTEGER NOT NULL, game TEXT NOT NULL,"
     " draw INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 0, stake INTEGER NOT NULL DEFAULT 0,"
@@ -45,6 +49,16 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS receipts(node_id INTEGER NOT NULL, up_to_seq INTEGER NOT NULL,"
     " chain BLOB NOT NULL, issued_at_ns INTEGER NOT NULL, PRIMARY KEY(node_id, up_to_seq));";
 
+#define CDB_STR_(x) #x
+#define CDB_STR(x) CDB_STR_(x)
+
+/* Version 1 → 2: the live tickets' ids move from the unique index on
+ * entries into ticket_ids. Runs once, in one transaction, at open. */
+static const char *const migrate_v2 =
+    "INSERT INTO ticket_ids(ticket_id,node_id,seq)"
+    " SELECT ticket_id,node_id,seq FROM entries WHERE kind=1 AND conflict=0;"
+    "DROP INDEX entries_ticket;";
+
 tsr_status cdb_rc(int rc)
 {
     switch (rc & 0xff) {
@@ -64,6 +78,45 @@ tsr_status cdb_exec(cdb *d, const char *sql)
     return cdb_rc(sqlite3_exec(d->db, sql, NULL, NULL, NULL));
 }
 
+static tsr_status int_query(cdb *d, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return TSR_ERR_IO;
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TSR_OK : cdb_rc(rc);
+}
+
+/* Creates the schema or brings an older store to CDB_SCHEMA_VERSION, in
+ * one write transaction so two processes opening at once do it once. A
+ * current store is only read (the admin CLI opens beside a writing daemon
+ * and must not queue for its write lock). */
+static tsr_status migrate(cdb *d)
+{
+    int64_t version = 0, v1_index = 0;
+    tsr_status st = int_query(d, "PRAGMA user_version", &version);
+    if (st != TSR_OK || version == CDB_SCHEMA_VERSION)
+        return st;
+    if (version > CDB_SCHEMA_VERSION)
+        return TSR_ERR_VERSION; /* a newer build's store: do not touch it */
+    st = cdb_exec(d, "BEGIN IMMEDIATE");
+    if (st == TSR_OK)
+        st = cdb_exec(d, schema);
+    if (st == TSR_OK)
+        st = int_query(d, "SELECT count(*) FROM sqlite_master WHERE type='index'"
+                          " AND name='entries_ticket'", &v1_index);
+    if (st == TSR_OK && v1_index)
+        st = cdb_exec(d, migrate_v2);
+    if (st == TSR_OK)
+        st = cdb_exec(d, "PRAGMA user_version=" CDB_STR(CDB_SCHEMA_VERSION));
+    if (st == TSR_OK)
+        return cdb_exec(d, "COMMIT");
+    CENTRAL_BEST_EFFORT(cdb_exec(d, "ROLLBACK"));
+    return st;
+}
+
 tsr_status cdb_open(cdb *d, const char *path)
 {
     memset(d, 0, sizeof *d);
@@ -79,7 +132,7 @@ tsr_status cdb_open(cdb *d, const char *path)
     tsr_status st = cdb_exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                 "PRAGMA cache_size=-131072; PRAGMA foreign_keys=OFF;");
     if (st == TSR_OK)
-        st = cdb_exec(d, schema);
+        st = migrate(d);
     if (st != TSR_OK)
         cdb_close(d);
     return st;

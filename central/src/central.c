@@ -81,7 +81,7 @@ static tsr_status load_node(tsr_central *c, cnode *n)
 
 /* (Re)loads every node from the store: at open, and after a rolled-back
  * transaction so memory never runs ahead of the disk. */
-static tsr_status load_nodes(tsr_central *c)
+tsr_status central_load_nodes(tsr_central *c)
 {
     tsr_status s = cdb_exec(&c->db, "UPDATE nodes SET active=0");
     for (size_t i = 0; i < c->n_nodes && s == TSR_OK; i++)
@@ -107,7 +107,7 @@ static tsr_status setup_nodes(tsr_central *c)
             return s;
     }
     c->n_nodes = c->o.n_nodes;
-    return load_nodes(c);
+    return central_load_nodes(c);
 }
 
 /* Streams and consumers; retried each step until NATS is there. */
@@ -144,6 +144,8 @@ tsr_status tsr_central_open(tsr_central **out, const tsr_central_opts *o)
     tsr_status s = cdb_open(&c->db, o->db_path);
     if (s == TSR_OK)
         s = setup_nodes(c);
+    if (s == TSR_OK)
+        s = cids_open(c);
     if (s == TSR_OK) {
         tsr_js_opts jo = {.url = o->nats_url, .name = o->name ? o->name : "tessera-central",
                           .log = o->env->log,
@@ -165,10 +167,12 @@ void tsr_central_close(tsr_central *c)
 {
     if (!c)
         return;
+    central_pipe_stop(c); /* before the pull it fetches from */
     tsr_js_pull_close(c->tickets);
     tsr_js_pull_close(c->seals);
     tsr_js_sub_close(c->status);
     tsr_js_close(c->js);
+    cids_close(c);
     cdb_close(&c->db);
     free(c);
 }
@@ -200,7 +204,7 @@ static tsr_status ingest_msgs(tsr_central *c, tsr_js_msgs *m, ingest_fn fn,
     if (s != TSR_OK) {
         tsr_log_error(c->o.env->log, "ingest_failed", "status=%s", tsr_status_name(s));
         CENTRAL_BEST_EFFORT(cdb_exec(&c->db, "ROLLBACK"));
-        tsr_status r = load_nodes(c);
+        tsr_status r = central_load_nodes(c);
         for (int i = 0; i < m->count; i++)
             CENTRAL_BEST_EFFORT(tsr_js_msg_nak(m, i, 1000)); /* best effort: AckWait redelivers anyway */
         return r == TSR_OK ? s : r;
@@ -373,8 +377,7 @@ tsr_status tsr_central_step(tsr_central *c, int64_t wait_ms, tsr_central_step_st
         nanosleep(&ts, NULL);
         return TSR_OK;
     }
-    tsr_status s = pull_and_ingest(c, c->tickets, TSR_JS_FETCH_MAX, wait_ms,
-                                   central_ingest_batch, stats);
+    tsr_status s = central_pipe_step(c, wait_ms, stats);
     if (s == TSR_OK)
         s = pull_and_ingest(c, c->seals, CENTRAL_SEAL_FETCH, 0, seal_fn, stats);
     if (s == TSR_OK)

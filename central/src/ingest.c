@@ -1,6 +1,7 @@
 /* Ingestion of signed node batches: verify, insert idempotently, alarm on
  * conflicts, advance each node's contiguous sequence and receipt chain. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "central_int.h"
@@ -25,7 +26,6 @@ typedef struct batch_ctx {
     agg aggs[AGG_MAX];
     int64_t new_entries, new_tickets, dup, conflicts;
     int64_t seq_conflicts; /* entries whose held bytes differ: their leaf is not ours */
-    uint32_t n_leaves;
 } batch_ctx;
 
 static tsr_status agg_flush(batch_ctx *b)
@@ -96,27 +96,16 @@ static tsr_status agg_add(batch_ctx *b, const char *game, uint32_t draw, int64_t
     return TSR_OK;
 }
 
-static void bind_entry(sqlite3_stmt *st, const batch_ctx *b, const tsr_batch_entry *e,
-                       int conflict)
+static void bind_entry(sqlite3_stmt *st, const batch_ctx *b, const centry *e, int conflict)
 {
     sqlite3_bind_int64(st, 1, b->n->id);
     sqlite3_bind_int64(st, 2, (int64_t)e->seq);
     sqlite3_bind_int(st, 3, (int)e->kind);
-    if (e->kind == TSR_ENTRY_TICKET) {
-        const tsr_ticket *t = &e->u.ticket;
-        sqlite3_bind_blob(st, 4, t->id, sizeof t->id, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, t->game, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, t->draw);
-        sqlite3_bind_int64(st, 7, t->stake_cents);
-        sqlite3_bind_int64(st, 8, t->accepted_at_ns);
-    } else {
-        const tsr_cancel *k = &e->u.cancel;
-        sqlite3_bind_blob(st, 4, k->ticket_id, sizeof k->ticket_id, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, k->game, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, k->draw);
-        sqlite3_bind_int64(st, 7, k->refund_cents);
-        sqlite3_bind_int64(st, 8, k->cancelled_at_ns);
-    }
+    sqlite3_bind_blob(st, 4, e->id, TSR_TICKET_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, e->game, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, e->draw);
+    sqlite3_bind_int64(st, 7, e->amount);
+    sqlite3_bind_int64(st, 8, e->at_ns);
     sqlite3_bind_blob(st, 9, e->leaf, TSR_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(st, 10, e->bytes, (int)e->len, SQLITE_STATIC);
     sqlite3_bind_int(st, 11, conflict);
@@ -126,7 +115,7 @@ static const char *const insert_sql =
     "INSERT INTO entries(node_id,seq,kind,ticket_id,game,draw,amount,accepted_at_ns,leaf,bytes,"
     "conflict) VALUES(?,?,?,?,?,?,?,?,?,?,?)";
 
-static tsr_status insert_entry(batch_ctx *b, const tsr_batch_entry *e, int conflict)
+static tsr_status insert_entry(batch_ctx *b, const centry *e, int conflict)
 {
     sqlite3_stmt *st;
     tsr_status s = cdb_stmt(&b->c->db, insert_sql, &st);
@@ -137,9 +126,8 @@ static tsr_status insert_entry(batch_ctx *b, const tsr_batch_entry *e, int confl
 }
 
 /* The entry (node, seq) exists: the same bytes is a duplicate delivery;
- * other bytes is an alarm and the original is kept. Returns TSR_OK when it
- * was at (node, seq), TSR_ERR_NOT_FOUND when the clash is elsewhere. */
-static tsr_status existing_seq(batch_ctx *b, const tsr_batch_entry *e)
+ * other bytes is an alarm and the original is kept. */
+static tsr_status existing_seq(batch_ctx *b, const centry *e)
 {
     static const char *const sql = "SELECT bytes FROM entries WHERE node_id=? AND seq=?";
     sqlite3_stmt *st;
@@ -151,7 +139,8 @@ static tsr_status existing_seq(batch_ctx *b, const tsr_batch_entry *e)
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_reset(st);
-        return rc == SQLITE_DONE ? TSR_ERR_NOT_FOUND : cdb_rc(rc);
+        /* The key (node, seq) is the table's only constraint. */
+        return rc == SQLITE_DONE ? TSR_ERR_INTERNAL : cdb_rc(rc);
     }
     bool same = (size_t)sqlite3_column_bytes(st, 0) == e->len &&
                 memcmp(sqlite3_column_blob(st, 0), e->bytes, e->len) == 0;
@@ -168,22 +157,26 @@ static tsr_status existing_seq(batch_ctx *b, const tsr_batch_entry *e)
 }
 
 /* A cancel marks its ticket (if held, live, from this node) cancelled. */
-static tsr_status apply_cancel(batch_ctx *b, const tsr_cancel *k)
+static tsr_status apply_cancel(batch_ctx *b, const centry *k)
 {
     static const char *const find =
-        "SELECT game, draw, amount FROM entries WHERE kind=1 AND conflict=0 AND cancelled=0"
-        " AND ticket_id=? AND node_id=?";
-    static const char *const mark =
-        "UPDATE entries SET cancelled=1 WHERE kind=1 AND conflict=0 AND ticket_id=?";
+        "SELECT game, draw, amount FROM entries WHERE node_id=? AND seq=? AND kind=1"
+        " AND conflict=0 AND cancelled=0";
+    static const char *const mark = "UPDATE entries SET cancelled=1 WHERE node_id=? AND seq=?";
+    bool found;
+    int64_t node_id;
+    uint64_t seq;
+    tsr_status s = cids_find(b->c, k->id, &found, &node_id, &seq);
+    if (s != TSR_OK || !found || node_id != b->n->id)
+        return s; /* its ticket comes later (replay): marked on arrival */
     sqlite3_stmt *st;
-    tsr_status s = cdb_stmt(&b->c->db, find, &st);
-    if (s != TSR_OK)
+    if ((s = cdb_stmt(&b->c->db, find, &st)) != TSR_OK)
         return s;
-    sqlite3_bind_blob(st, 1, k->ticket_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, b->n->id);
+    sqlite3_bind_int64(st, 1, node_id);
+    sqlite3_bind_int64(st, 2, (int64_t)seq);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
-        return TSR_OK; /* its ticket comes later (replay): marked on arrival */
+        return TSR_OK; /* cancelled already */
     }
     char game[TSR_NAME_MAX];
     snprintf(game, sizeof game, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -192,7 +185,8 @@ static tsr_status apply_cancel(batch_ctx *b, const tsr_cancel *k)
     sqlite3_reset(st);
     if ((s = cdb_stmt(&b->c->db, mark, &st)) != TSR_OK)
         return s;
-    sqlite3_bind_blob(st, 1, k->ticket_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, node_id);
+    sqlite3_bind_int64(st, 2, (int64_t)seq);
     if ((s = cdb_step_done(st)) != TSR_OK)
         return s;
     return agg_add(b, game, draw, -1, -amount, 0);
@@ -200,7 +194,7 @@ static tsr_status apply_cancel(batch_ctx *b, const tsr_cancel *k)
 
 /* A ticket arriving after its cancel (replayed out of order) is stored
  * cancelled. */
-static tsr_status cancelled_before(batch_ctx *b, const tsr_ticket *t, bool *yes)
+static tsr_status cancelled_before(batch_ctx *b, const centry *t, bool *yes)
 {
     static const char *const sql = "SELECT 1 FROM entries WHERE kind=2 AND ticket_id=? AND node_id=?";
     static const char *const mark =
@@ -209,7 +203,7 @@ static tsr_status cancelled_before(batch_ctx *b, const tsr_ticket *t, bool *yes)
     tsr_status s = cdb_stmt(&b->c->db, sql, &st);
     if (s != TSR_OK)
         return s;
-    sqlite3_bind_blob(st, 1, t->id, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 1, t->id, TSR_TICKET_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, b->n->id);
     *yes = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
@@ -222,46 +216,56 @@ static tsr_status cancelled_before(batch_ctx *b, const tsr_ticket *t, bool *yes)
     return cdb_step_done(st);
 }
 
-static tsr_status new_ticket(batch_ctx *b, const tsr_ticket *t)
+static tsr_status new_ticket(batch_ctx *b, const centry *t)
 {
     bool cancelled = false;
     tsr_status s = b->n->has_cancels ? cancelled_before(b, t, &cancelled) : TSR_OK;
     if (s != TSR_OK)
         return s;
     b->new_tickets++;
-    return cancelled ? TSR_OK : agg_add(b, t->game, t->draw, 1, t->stake_cents, t->seq);
+    return cancelled ? TSR_OK : agg_add(b, t->game, t->draw, 1, t->amount, t->seq);
 }
 
-static tsr_status ingest_entry(batch_ctx *b, const tsr_batch_entry *e)
+/* A live ticket elsewhere has this id. Keep the original, keep this one as
+ * evidence marked conflicting (it still fills the node's sequence, which
+ * the node did sign), never merge. */
+static tsr_status ticket_conflict(batch_ctx *b, const centry *e, int64_t held_node,
+                                  uint64_t held_seq)
+{
+    static const char *const mark = "UPDATE entries SET conflict=1 WHERE node_id=? AND seq=?";
+    char hex[2 * TSR_TICKET_ID_LEN + 1], detail[200];
+    tsr_hex_encode(hex, sizeof hex, e->id, TSR_TICKET_ID_LEN);
+    snprintf(detail, sizeof detail,
+             "ticket_id=%s seq=%llu reuses a held id with other content (held: node_id=%lld seq=%llu)",
+             hex, (unsigned long long)e->seq, (long long)held_node, (unsigned long long)held_seq);
+    b->conflicts++;
+    tsr_status s = cdb_alarm(&b->c->db, central_now(b->c), b->n->name, "ticket_conflict", detail);
+    sqlite3_stmt *st;
+    if (s != TSR_OK || (s = cdb_stmt(&b->c->db, mark, &st)) != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, b->n->id);
+    sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+    return cdb_step_done(st);
+}
+
+static tsr_status ingest_entry(batch_ctx *b, const centry *e)
 {
     tsr_status s = insert_entry(b, e, 0);
-    if (s == TSR_OK) {
-        b->new_entries++;
-        if (e->kind == TSR_ENTRY_CANCEL) {
-            b->n->has_cancels = true;
-            return apply_cancel(b, &e->u.cancel);
-        }
-        return new_ticket(b, &e->u.ticket);
-    }
-    if (s != TSR_ERR_EXISTS)
-        return s;
-    s = existing_seq(b, e);
-    if (s != TSR_ERR_NOT_FOUND)
-        return s;
-    /* Not this (node, seq): a live ticket elsewhere has this id. Keep the
-     * original, store this one as evidence marked conflicting (it still
-     * fills the node's sequence, which the node did sign), never merge. */
-    char hex[2 * TSR_TICKET_ID_LEN + 1], detail[160];
-    tsr_hex_encode(hex, sizeof hex, e->u.ticket.id, TSR_TICKET_ID_LEN);
-    snprintf(detail, sizeof detail, "ticket_id=%s seq=%llu reuses a held id with other content",
-             hex, (unsigned long long)e->seq);
-    b->conflicts++;
-    if ((s = cdb_alarm(&b->c->db, central_now(b->c), b->n->name, "ticket_conflict", detail)))
-        return s;
-    if ((s = insert_entry(b, e, 1)) != TSR_OK)
+    if (s == TSR_ERR_EXISTS)
+        return existing_seq(b, e);
+    if (s != TSR_OK)
         return s;
     b->new_entries++;
-    return TSR_OK;
+    if (e->kind == TSR_ENTRY_CANCEL) {
+        b->n->has_cancels = true;
+        return apply_cancel(b, e);
+    }
+    bool taken;
+    int64_t held_node;
+    uint64_t held_seq;
+    if ((s = cids_claim(b->c, e->id, b->n->id, e->seq, &taken, &held_node, &held_seq)) != TSR_OK)
+        return s;
+    return taken ? ticket_conflict(b, e, held_node, held_seq) : new_ticket(b, e);
 }
 
 static tsr_status reject(tsr_central *c, const char *node, const char *kind, tsr_status why,
@@ -299,50 +303,103 @@ static tsr_status update_node(batch_ctx *b, const tsr_batch_info *info)
  * held at its seq has this batch's bytes (new or identical duplicates): the
  * chain moves over the batch's own leaves, with no read back. Otherwise
  * central_advance reads the held rows. */
-static tsr_status advance_in_memory(batch_ctx *b, const tsr_batch_info *info)
+static tsr_status advance_in_memory(batch_ctx *b, const cmsg *m, const centry *e)
 {
     cnode *n = b->n;
-    if (info->first_seq != n->contig_seq + 1 || b->seq_conflicts ||
-        b->n_leaves != info->last_seq - info->first_seq + 1)
+    if (m->info.first_seq != n->contig_seq + 1 || b->seq_conflicts ||
+        m->count != m->info.last_seq - m->info.first_seq + 1)
         return TSR_OK;
-    for (uint32_t i = 0; i < b->n_leaves; i++)
-        tsr_chain_next(n->chain, b->c->leaves[i], n->chain);
-    n->contig_seq = info->last_seq;
+    for (uint32_t i = 0; i < m->count; i++)
+        tsr_chain_next(n->chain, e[i].leaf, n->chain);
+    n->contig_seq = m->info.last_seq;
     return central_advance_store(b->c, n);
 }
 
-tsr_status central_ingest_batch(tsr_central *c, const char *subject, const void *data,
-                                size_t len, tsr_central_step_stats *stats)
+static void to_centry(centry *o, const tsr_batch_entry *e)
 {
-    char node[TSR_NAME_MAX];
-    tsr_batch_info info;
-    tsr_status s = tsr_subject_node_of(subject, node, sizeof node);
-    if (s != TSR_OK)
-        return reject(c, NULL, "bad_subject", s, stats);
-    if ((s = tsr_batch_peek(data, len, &info)) != TSR_OK)
-        return reject(c, node, "malformed_batch", s, stats);
-    if (strcmp(info.node, node) != 0)
-        return reject(c, node, "batch_node_mismatch", TSR_ERR_BATCH_NODE, stats);
-    cnode *n = central_node(c, node);
-    if (!n)
-        return reject(c, node, "unknown_node", TSR_ERR_NODE_UNKNOWN, stats);
-    tsr_batch_iter it;
-    if ((s = tsr_batch_verify(n->pk, data, len, &info, &it)) != TSR_OK)
-        return reject(c, node, s == TSR_ERR_SIGNATURE ? "forged_batch" : "bad_batch", s, stats);
-    batch_ctx b = {.c = c, .n = n};
-    tsr_batch_entry e;
-    while (s == TSR_OK && b.n_leaves < TSR_BATCH_MAX_ENTRIES && tsr_batch_next(&it, &e)) {
-        memcpy(c->leaves[b.n_leaves++], e.leaf, TSR_HASH_LEN);
-        s = ingest_entry(&b, &e);
+    o->kind = e->kind;
+    o->seq = e->seq;
+    o->bytes = e->bytes;
+    o->len = (uint32_t)e->len;
+    memcpy(o->leaf, e->leaf, TSR_HASH_LEN);
+    if (e->kind == TSR_ENTRY_TICKET) {
+        const tsr_ticket *t = &e->u.ticket;
+        memcpy(o->id, t->id, TSR_TICKET_ID_LEN);
+        memcpy(o->game, t->game, TSR_NAME_MAX);
+        o->draw = t->draw;
+        o->amount = t->stake_cents;
+        o->at_ns = t->accepted_at_ns;
+    } else {
+        const tsr_cancel *k = &e->u.cancel;
+        memcpy(o->id, k->ticket_id, TSR_TICKET_ID_LEN);
+        memcpy(o->game, k->game, TSR_NAME_MAX);
+        o->draw = k->draw;
+        o->amount = k->refund_cents;
+        o->at_ns = k->cancelled_at_ns;
     }
+}
+
+static tsr_status refuse(cmsg *m, const char *kind, tsr_status why)
+{
+    m->verdict = why;
+    m->reject_kind = kind;
+    return TSR_OK;
+}
+
+tsr_status central_prepare(tsr_central *c, const char *subject, const void *data, size_t len,
+                           cmsg *m, centries *out)
+{
+    memset(m, 0, sizeof *m);
+    m->first = out->n;
+    tsr_status s = tsr_subject_node_of(subject, m->node, sizeof m->node);
+    if (s != TSR_OK) {
+        m->node[0] = '\0';
+        return refuse(m, "bad_subject", s);
+    }
+    if ((s = tsr_batch_peek(data, len, &m->info)) != TSR_OK)
+        return refuse(m, "malformed_batch", s);
+    if (strcmp(m->info.node, m->node) != 0)
+        return refuse(m, "batch_node_mismatch", TSR_ERR_BATCH_NODE);
+    cnode *n = central_node(c, m->node);
+    if (!n)
+        return refuse(m, "unknown_node", TSR_ERR_NODE_UNKNOWN);
+    tsr_batch_iter it;
+    if ((s = tsr_batch_verify(n->pk, data, len, &m->info, &it)) != TSR_OK)
+        return refuse(m, s == TSR_ERR_SIGNATURE ? "forged_batch" : "bad_batch", s);
+    if (out->cap - out->n < m->info.count) {
+        size_t cap = out->n + (m->info.count > TSR_BATCH_MAX_ENTRIES ? m->info.count
+                                                                      : TSR_BATCH_MAX_ENTRIES);
+        centry *v = realloc(out->v, cap * sizeof *v);
+        if (!v)
+            return TSR_ERR_NOMEM;
+        out->v = v;
+        out->cap = cap;
+    }
+    tsr_batch_entry e;
+    while (m->count < m->info.count && tsr_batch_next(&it, &e))
+        to_centry(&out->v[out->n + m->count++], &e);
+    out->n += m->count;
+    m->n = n;
+    return TSR_OK;
+}
+
+tsr_status central_ingest_prepared(tsr_central *c, const cmsg *m, const centry *e,
+                                   tsr_central_step_stats *stats)
+{
+    if (m->verdict != TSR_OK)
+        return reject(c, m->node[0] ? m->node : NULL, m->reject_kind, m->verdict, stats);
+    batch_ctx b = {.c = c, .n = m->n};
+    tsr_status s = TSR_OK;
+    for (uint32_t i = 0; i < m->count && s == TSR_OK; i++)
+        s = ingest_entry(&b, &e[i]);
     if (s == TSR_OK)
         s = agg_flush(&b);
     if (s == TSR_OK)
-        s = update_node(&b, &info);
+        s = update_node(&b, &m->info);
     if (s == TSR_OK)
-        s = advance_in_memory(&b, &info);
+        s = advance_in_memory(&b, m, e);
     if (s == TSR_OK)
-        s = central_advance(c, n);
+        s = central_advance(c, m->n);
     stats->batches++;
     stats->entries_new += (uint64_t)b.new_entries;
     stats->entries_dup += (uint64_t)b.dup;
@@ -401,4 +458,16 @@ tsr_status central_advance_store(tsr_central *c, cnode *n)
     if ((s = cdb_step_done(st)) != TSR_OK)
         return s;
     return central_recheck_seals(c, n, false);
+}
+
+tsr_status central_ingest_batch(tsr_central *c, const char *subject, const void *data,
+                                size_t len, tsr_central_step_stats *stats)
+{
+    cmsg m;
+    centries es = {0};
+    tsr_status s = central_prepare(c, subject, data, len, &m, &es);
+    if (s == TSR_OK)
+        s = central_ingest_prepared(c, &m, es.v ? es.v + m.first : NULL, stats);
+    free(es.v);
+    return s;
 }

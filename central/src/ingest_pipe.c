@@ -1,0 +1,259 @@
+/* The ingest pipeline: a worker thread fetches ticket batches from
+ * JetStream, checks their signatures and decodes their entries (the second
+ * core's share: Ed25519, BLAKE2b leaves, decoding), while the step's thread
+ * writes earlier fetches to SQLite. The worker never touches the store; the
+ * writer takes every ready fetch into one transaction, commits, and only
+ * then acks, so "commit before ack" and "receipts only for committed
+ * entries" hold as before.
+ *
+ * Slots form a ring: the worker fills slot `fill`, the writer empties from
+ * `take`; `ready` slots between them are the writer's until it releases
+ * them. Only the counters are shared under the mutex. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "central_int.h"
+
+/* A fetch the writer could not store is redelivered after this delay. */
+#define PIPE_NAK_DELAY_MS 1000
+/* The worker's pause after the bus refused a fetch (down, reconnecting). */
+#define PIPE_RETRY_MS 50
+
+typedef struct slot {
+    tsr_js_msgs msgs;
+    cmsg m[TSR_JS_FETCH_MAX];
+    centries e;
+} slot;
+
+struct cpipe {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t ready_cv, free_cv;
+    bool started, stop;
+    int fill, take, ready;
+    slot slots[CENTRAL_PIPE_SLOTS];
+};
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Verifies and decodes every message of a fetch. */
+static tsr_status prepare_slot(tsr_central *c, slot *sl)
+{
+    sl->e.n = 0;
+    for (int i = 0; i < sl->msgs.count; i++) {
+        size_t len;
+        const void *data = tsr_js_msg_data(&sl->msgs, i, &len);
+        tsr_status s = central_prepare(c, tsr_js_msg_subject(&sl->msgs, i), data, len,
+                                       &sl->m[i], &sl->e);
+        if (s != TSR_OK)
+            return s;
+    }
+    return TSR_OK;
+}
+
+static void nak_slot(slot *sl, int64_t delay_ms)
+{
+    for (int i = 0; i < sl->msgs.count; i++)
+        CENTRAL_BEST_EFFORT(tsr_js_msg_nak(&sl->msgs, i, delay_ms)); /* AckWait redelivers anyway */
+    tsr_js_msgs_free(&sl->msgs);
+}
+
+/* Fetches into the next free slot; returns false when asked to stop. */
+static bool worker_fill(tsr_central *c, cpipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop && p->ready == CENTRAL_PIPE_SLOTS)
+        pthread_cond_wait(&p->free_cv, &p->mu);
+    bool stop = p->stop;
+    slot *sl = &p->slots[p->fill];
+    pthread_mutex_unlock(&p->mu);
+    if (stop)
+        return false;
+    tsr_status s = tsr_js_fetch(c->tickets, TSR_JS_FETCH_MAX, CENTRAL_PIPE_FETCH_WAIT_MS,
+                                &sl->msgs);
+    if (s == TSR_ERR_TIMEOUT)
+        return true;
+    if (s != TSR_OK) {
+        sleep_ms(PIPE_RETRY_MS); /* the broker is away: retried, as the step did */
+        return true;
+    }
+    if (prepare_slot(c, sl) != TSR_OK) {
+        tsr_log_error(c->o.env->log, "ingest_prepare_failed", "status=%s msgs=%d",
+                      tsr_status_name(TSR_ERR_NOMEM), sl->msgs.count);
+        nak_slot(sl, PIPE_NAK_DELAY_MS);
+        sleep_ms(PIPE_RETRY_MS);
+        return true;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fill = (p->fill + 1) % CENTRAL_PIPE_SLOTS;
+    p->ready++;
+    pthread_cond_signal(&p->ready_cv);
+    pthread_mutex_unlock(&p->mu);
+    return true;
+}
+
+static void *worker(void *arg)
+{
+    tsr_central *c = arg;
+    while (worker_fill(c, c->pipe))
+        ;
+    return NULL;
+}
+
+static tsr_status pipe_start(tsr_central *c)
+{
+    cpipe *p = calloc(1, sizeof *p);
+    if (!p)
+        return TSR_ERR_NOMEM;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* waits are durations */
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->ready_cv, &ca);
+    pthread_cond_init(&p->free_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    c->pipe = p;
+    if (pthread_create(&p->thread, NULL, worker, c) != 0) {
+        central_pipe_stop(c);
+        return TSR_ERR_NOMEM;
+    }
+    p->started = true;
+    return TSR_OK;
+}
+
+void central_pipe_stop(tsr_central *c)
+{
+    cpipe *p = c->pipe;
+    if (!p)
+        return;
+    if (p->started) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = true;
+        pthread_cond_broadcast(&p->free_cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->thread, NULL);
+    }
+    /* Fetched but never written: hand them back at once for the next run. */
+    for (int k = 0; k < p->ready; k++)
+        nak_slot(&p->slots[(p->take + k) % CENTRAL_PIPE_SLOTS], 0);
+    for (int k = 0; k < CENTRAL_PIPE_SLOTS; k++) {
+        tsr_js_msgs_free(&p->slots[k].msgs);
+        free(p->slots[k].e.v);
+    }
+    pthread_cond_destroy(&p->ready_cv);
+    pthread_cond_destroy(&p->free_cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    c->pipe = NULL;
+}
+
+/* Waits at most wait_ms for a ready slot; returns how many the writer takes
+ * (consecutive from p->take, at most CENTRAL_TXN_ENTRIES_MAX entries past
+ * the first). */
+static int wait_ready(cpipe *p, int64_t wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->mu);
+    while (p->ready == 0 && pthread_cond_timedwait(&p->ready_cv, &p->mu, &until) == 0)
+        ;
+    int ready = p->ready;
+    pthread_mutex_unlock(&p->mu);
+    int n = 0;
+    size_t entries = 0;
+    while (n < ready) {
+        entries += p->slots[(p->take + n) % CENTRAL_PIPE_SLOTS].e.n;
+        if (n > 0 && entries > CENTRAL_TXN_ENTRIES_MAX)
+            break;
+        n++;
+    }
+    return n;
+}
+
+static void release(cpipe *p, int n)
+{
+    for (int k = 0; k < n; k++)
+        tsr_js_msgs_free(&p->slots[(p->take + k) % CENTRAL_PIPE_SLOTS].msgs);
+    pthread_mutex_lock(&p->mu);
+    p->take = (p->take + n) % CENTRAL_PIPE_SLOTS;
+    p->ready -= n;
+    pthread_cond_signal(&p->free_cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* durations only: not the clock seam's job */
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Writes n taken slots in one transaction. */
+static tsr_status write_slots(tsr_central *c, cpipe *p, int n, tsr_central_step_stats *stats,
+                              int *msgs)
+{
+    tsr_status s = cdb_exec(&c->db, "BEGIN IMMEDIATE");
+    *msgs = 0;
+    for (int k = 0; k < n && s == TSR_OK; k++) {
+        slot *sl = &p->slots[(p->take + k) % CENTRAL_PIPE_SLOTS];
+        for (int i = 0; i < sl->msgs.count && s == TSR_OK; i++, (*msgs)++)
+            s = central_ingest_prepared(c, &sl->m[i], sl->e.v ? sl->e.v + sl->m[i].first : NULL,
+                                        stats);
+    }
+    if (s == TSR_OK)
+        s = cids_flush(c);
+    return s;
+}
+
+tsr_status central_pipe_step(tsr_central *c, int64_t wait_ms, tsr_central_step_stats *stats)
+{
+    tsr_status s;
+    if (!c->pipe && c->tickets && (s = pipe_start(c)) != TSR_OK)
+        return s;
+    cpipe *p = c->pipe;
+    if (!p)
+        return TSR_OK;
+    int n = wait_ready(p, wait_ms);
+    if (n == 0)
+        return TSR_OK;
+    int64_t t0 = mono_us();
+    uint64_t before = stats->entries_new;
+    int msgs;
+    s = write_slots(c, p, n, stats, &msgs);
+    int64_t t1 = mono_us();
+    if (s == TSR_OK)
+        s = cdb_exec(&c->db, "COMMIT");
+    tsr_log_debug(c->o.env->log, "ingest_txn",
+                  "fetches=%d msgs=%d entries=%llu work_us=%lld commit_us=%lld id_lookups=%llu",
+                  n, msgs, (unsigned long long)(stats->entries_new - before), (long long)(t1 - t0),
+                  (long long)(mono_us() - t1), (unsigned long long)cids_lookups(c));
+    if (s != TSR_OK) {
+        tsr_log_error(c->o.env->log, "ingest_failed", "status=%s", tsr_status_name(s));
+        CENTRAL_BEST_EFFORT(cdb_exec(&c->db, "ROLLBACK"));
+        cids_rollback(c);
+        tsr_status r = central_load_nodes(c);
+        for (int k = 0; k < n; k++)
+            nak_slot(&p->slots[(p->take + k) % CENTRAL_PIPE_SLOTS], PIPE_NAK_DELAY_MS);
+        release(p, n);
+        return r == TSR_OK ? s : r;
+    }
+    for (int k = 0; k < n; k++) {
+        slot *sl = &p->slots[(p->take + k) % CENTRAL_PIPE_SLOTS];
+        for (int i = 0; i < sl->msgs.count; i++)
+            CENTRAL_BEST_EFFORT(tsr_js_msg_ack(&sl->msgs, i)); /* a lost ack is a redelivery, absorbed */
+    }
+    release(p, n);
+    return TSR_OK;
+}
