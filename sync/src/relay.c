@@ -334,9 +334,10 @@ static tsr_status check_opts(tsr_relay_opts *o)
     if (!o->status_interval_ms) o->status_interval_ms = 1000;
     if (!o->time_bound_ms) o->time_bound_ms = 250;
     if (!o->beacon_max_age_ms) o->beacon_max_age_ms = 10000;
+    if (!o->beacon_transit_ms) o->beacon_transit_ms = 5000;
     if (!o->poll_ms) o->poll_ms = 20;
     if (o->max_inflight < 1 || o->max_inflight > TSR_RELAY_WINDOW || o->publish_timeout_ms < 1 ||
-        o->time_bound_ms < 1 || o->resend_after_ms < 1)
+        o->time_bound_ms < 1 || o->beacon_transit_ms < 0 || o->resend_after_ms < 1)
         return TSR_ERR_ARG;
     return TSR_OK;
 }

@@ -132,6 +132,13 @@ typedef struct tsr_relay_opts {
     int64_t status_interval_ms;      /* 0: 1000 */
     int64_t time_bound_ms;           /* beacon disagreement that closes sales (0: 250) */
     int64_t beacon_max_age_ms;       /* older beacons are ignored (0: 10000) */
+    int64_t beacon_transit_ms;       /* delivery delay tolerated when the node
+                                        runs ahead of a beacon (0: 5000): a late
+                                        beacon only makes the node look ahead,
+                                        which can close sales early but never
+                                        lets a bet in after the cutoff; behind
+                                        by more than time_bound_ms always
+                                        closes sales */
     int64_t poll_ms;                 /* idle wait per step when run on a thread (0: 20) */
 } tsr_relay_opts;
 
