@@ -95,15 +95,19 @@ void term_ok(tsr_term *t, json_t *result, void (*text)(tsr_term *, const json_t 
     fflush(term_out(t));
 }
 
-static tsr_status fail_v(tsr_term *t, tsr_status st, const char *fmt, va_list ap)
+static tsr_status fail_v(tsr_term *t, tsr_status st, const json_t *detail, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    if (t->o.json)
-        emit_json(t, json_pack("{s:s,s:b,s:s,s:s}", "command", t->command, "ok", 0, "error",
-                               tsr_status_name(st), "message", msg));
-    else
+    if (t->o.json) {
+        json_t *o = json_pack("{s:s,s:b,s:s,s:s}", "command", t->command, "ok", 0, "error",
+                              tsr_status_name(st), "message", msg);
+        if (o && json_is_object(detail))
+            json_object_set(o, "detail", (json_t *)detail);
+        emit_json(t, o);
+    } else {
         fprintf(term_out(t), "error: %s\n", msg);
+    }
     fflush(term_out(t));
     return st;
 }
@@ -112,16 +116,27 @@ tsr_status term_fail(tsr_term *t, tsr_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fail_v(t, st, fmt, ap);
+    fail_v(t, st, NULL, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+tsr_status term_fail_detail(tsr_term *t, tsr_status st, const json_t *detail, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(t, st, detail, fmt, ap);
     va_end(ap);
     return st;
 }
 
 tsr_status term_node_error(tsr_term *t, const tsr_reply *rep)
 {
-    const char *reason = json_string_value(json_object_get(json_object_get(rep->body, "detail"), "reason"));
-    return term_fail(t, rep->status, "%s%s%s (%s, %d.%02d)", rep->message, reason ? ": " : "",
-                     reason ? reason : "", tsr_status_name(rep->status), rep->code / 100, rep->code % 100);
+    const json_t *detail = json_object_get(rep->body, "detail");
+    const char *reason = json_string_value(json_object_get(detail, "reason"));
+    return term_fail_detail(t, rep->status, detail, "%s%s%s (%s, %d.%02d)", rep->message,
+                            reason ? ": " : "", reason ? reason : "", tsr_status_name(rep->status),
+                            rep->code / 100, rep->code % 100);
 }
 
 bool term_confirm(tsr_term *t, const char *question)
@@ -198,14 +213,16 @@ static const term_cmd COMMANDS[] = {
      "                           sell a ticket (qp = quick pick, draws = advance play;\n"
      "                           'yes' confirms a sale above the confirmation amount)"},
     {"resolve", term_cmd_resolve, "resolve                  settle sales whose outcome is unknown (same key)"},
-    {"receipt", term_cmd_receipt, "receipt TICKET|QR        print a receipt again (text, QR, PNG)"},
-    {"print", term_cmd_receipt, "print TICKET|QR          same as receipt"},
+    {"receipt", term_cmd_receipt, "receipt QR|SERIAL CHECK|TICKET\n"
+     "                           print a receipt of this terminal again (text, QR, PNG)"},
+    {"print", term_cmd_receipt, "print ...                same as receipt"},
     {"history", term_cmd_history, "history [limit=N]        this terminal's recent tickets"},
     {"cancel", term_cmd_cancel, "cancel TICKET [REASON]   void a ticket within the void window"},
-    {"check", term_cmd_check, "check QR|SERIAL CHECK    is this ticket a winner? (scan or type)"},
-    {"pay", term_cmd_pay, "pay QR|SERIAL CHECK      pay a winning ticket in cash"},
-    {"balance", term_cmd_balance, "balance                  the agent float"},
-    {"settlement", term_cmd_settlement, "settlement [DAY]         end-of-day: sales, cancels, payouts, cash due"},
+    {"check", term_cmd_check, "check QR|SERIAL CHECK    is this slip a winner? (scan or type; pays nothing)"},
+    {"pay", term_cmd_pay, "pay QR|SERIAL CHECK      pay a winning slip in cash, once (sold at any\n"
+     "                           terminal of this node)"},
+    {"balance", term_cmd_balance, "balance                  this terminal's float and its last movements"},
+    {"settlement", term_cmd_settlement, "settlement [YYYY-MM-DD]  end of day: sales, cancels, payouts, cash due"},
     {"health", term_cmd_health, "health                   the node's health"},
     {"help", cmd_help, "help                     this list"},
     {"quit", cmd_quit, "quit                     leave"},

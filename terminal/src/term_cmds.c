@@ -1,4 +1,4 @@
-/* The agent terminal's commands other than selling (see terminal.h). */
+/* The agent terminal's session, catalogue and ticket commands (see terminal.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,14 +6,11 @@
 #include "term_int.h"
 
 #define TICKET_HEX_LEN 32
-#define HISTORY_SCAN_PAGES 20 /* a shop's day: 20 pages of 100 tickets */
 
 static tsr_status usage(tsr_term *t, const char *u) { return term_fail(t, TSR_ERR_USAGE, "usage: %s", u); }
 
-/* GET/POST/DELETE with the terminal's query and, on success, the answer's
- * body in *res (owned). Errors are printed. */
-static tsr_status simple(tsr_term *t, tsr_method m, const char *base, const char *extra,
-                         json_t *body, json_t **res)
+tsr_status term_simple(tsr_term *t, tsr_method m, const char *base, const char *extra,
+                       json_t *body, json_t **res)
 {
     char path[TERM_PATH_MAX];
     term_path(t, base, extra, path, sizeof path);
@@ -28,7 +25,7 @@ static tsr_status simple(tsr_term *t, tsr_method m, const char *base, const char
     return st;
 }
 
-static bool need_login(tsr_term *t)
+bool term_need_login(tsr_term *t)
 {
     if (t->session[0])
         return false;
@@ -50,7 +47,7 @@ tsr_status term_cmd_login(tsr_term *t, int argc, char **argv)
         return usage(t, "login AGENT PIN");
     t->session[0] = '\0'; /* a login replaces any old session */
     json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_POST, "/v1/sessions", NULL,
+    tsr_status st = term_simple(t, TSR_METHOD_POST, "/v1/sessions", NULL,
                            json_pack("{s:s,s:s}", "agent", argv[1], "pin", argv[2]), &res);
     const char *tok = res ? json_string_value(json_object_get(res, "session")) : NULL;
     if (st == TSR_OK && (!tok || strlen(tok) >= sizeof t->session))
@@ -75,10 +72,10 @@ tsr_status term_cmd_logout(tsr_term *t, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return usage(t, "logout");
-    if (need_login(t))
+    if (term_need_login(t))
         return TSR_ERR_UNAUTHENTICATED;
     json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_DELETE, "/v1/sessions", NULL, NULL, &res);
+    tsr_status st = term_simple(t, TSR_METHOD_DELETE, "/v1/sessions", NULL, NULL, &res);
     /* forget the token locally whatever the node said: it is no use now */
     t->session[0] = t->agent[0] = '\0';
     if (term_state_save(t) != TSR_OK && st == TSR_OK)
@@ -97,7 +94,7 @@ const json_t *term_games(tsr_term *t)
     if (t->games)
         return t->games;
     json_t *res = NULL;
-    if (simple(t, TSR_METHOD_GET, "/v1/games", NULL, NULL, &res) == TSR_OK)
+    if (term_simple(t, TSR_METHOD_GET, "/v1/games", NULL, NULL, &res) == TSR_OK)
         t->games = res;
     return t->games;
 }
@@ -161,7 +158,7 @@ tsr_status term_cmd_draws(tsr_term *t, int argc, char **argv)
         char base[TERM_PATH_MAX];
         snprintf(base, sizeof base, "/v1/draws/%s", id ? id : "");
         json_t *res = NULL;
-        tsr_status st = simple(t, TSR_METHOD_GET, base, NULL, NULL, &res);
+        tsr_status st = term_simple(t, TSR_METHOD_GET, base, NULL, NULL, &res);
         if (st != TSR_OK) {
             json_decref(out);
             return st;
@@ -174,7 +171,7 @@ tsr_status term_cmd_draws(tsr_term *t, int argc, char **argv)
 
 /* ---- tickets ---------------------------------------------------------------------------- */
 
-static bool is_ticket_id(const char *s)
+bool term_is_ticket_id(const char *s)
 {
     if (strlen(s) != TICKET_HEX_LEN)
         return false;
@@ -182,58 +179,6 @@ static bool is_ticket_id(const char *s)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
             return false;
     return true;
-}
-
-/* A scanned QR payload (or "SERIAL CHECK" typed) to the ticket's receipt.
- * The node looks tickets up by id, so the terminal finds the serial among
- * its own recent tickets and checks the validation code itself; a slip
- * whose code does not match is refused as not found. */
-static tsr_status receipt_of_serial(tsr_term *t, const char *serial, const char *check, json_t **out)
-{
-    char extra[64] = "limit=100";
-    for (int page = 0; page < HISTORY_SCAN_PAGES; page++) {
-        json_t *res = NULL;
-        tsr_status st = simple(t, TSR_METHOD_GET, "/v1/bets", extra, NULL, &res);
-        if (st != TSR_OK)
-            return st;
-        size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(res, "items"), i, r) {
-            const char *s = json_string_value(json_object_get(r, "serial"));
-            const char *c = json_string_value(json_object_get(r, "check"));
-            if (s && c && strcmp(s, serial) == 0 && strcmp(c, check) == 0) {
-                *out = json_incref(r);
-                json_decref(res);
-                return TSR_OK;
-            }
-        }
-        const json_t *next = json_object_get(res, "next");
-        snprintf(extra, sizeof extra, "limit=100&before=%lld", (long long)json_integer_value(next));
-        json_decref(res);
-        if (!json_is_integer(next))
-            break;
-    }
-    return term_fail(t, TSR_ERR_NOT_FOUND, "no ticket %s with validation code %s sold at this terminal", serial, check);
-}
-
-/* The receipt named by argv[1] (ticket id or QR payload) or argv[1..2]
- * (serial check). */
-static tsr_status find_receipt(tsr_term *t, int argc, char **argv, json_t **out)
-{
-    if (argc >= 2 && is_ticket_id(argv[1])) {
-        char base[TERM_PATH_MAX];
-        snprintf(base, sizeof base, "/v1/bets/%s", argv[1]);
-        return simple(t, TSR_METHOD_GET, base, NULL, NULL, out);
-    }
-    char serial[TSR_QR_SERIAL_MAX], check[TSR_QR_CHECK_MAX];
-    if (argc == 2 && tsr_qr_parse(argv[1], serial, check) == TSR_OK)
-        return receipt_of_serial(t, serial, check, out);
-    if (argc == 3) {
-        char payload[TSR_QR_PAYLOAD_MAX];
-        if (tsr_qr_payload(argv[1], argv[2], payload, sizeof payload) == TSR_OK)
-            return receipt_of_serial(t, argv[1], argv[2], out);
-    }
-    return term_fail(t, TSR_ERR_USAGE, "%s", "give a ticket id, a scanned QR payload (TSR1:SERIAL:CHECK) or SERIAL CHECK");
 }
 
 static void print_receipt(tsr_term *t, const json_t *r)
@@ -246,10 +191,10 @@ tsr_status term_cmd_receipt(tsr_term *t, int argc, char **argv)
 {
     if (argc < 2 || argc > 3)
         return usage(t, "receipt TICKET|QR|SERIAL CHECK");
-    if (need_login(t))
+    if (term_need_login(t))
         return TSR_ERR_UNAUTHENTICATED;
     json_t *r = NULL;
-    tsr_status st = find_receipt(t, argc, argv, &r);
+    tsr_status st = term_find_receipt(t, argc, argv, &r);
     if (st != TSR_OK)
         return st;
     json_t *one = json_pack("[O]", r);
@@ -275,10 +220,10 @@ tsr_status term_cmd_history(tsr_term *t, int argc, char **argv)
 {
     if (argc > 2 || (argc == 2 && strncmp(argv[1], "limit=", 6) != 0))
         return usage(t, "history [limit=N]");
-    if (need_login(t))
+    if (term_need_login(t))
         return TSR_ERR_UNAUTHENTICATED;
     json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_GET, "/v1/bets", argc == 2 ? argv[1] : NULL, NULL, &res);
+    tsr_status st = term_simple(t, TSR_METHOD_GET, "/v1/bets", argc == 2 ? argv[1] : NULL, NULL, &res);
     if (st == TSR_OK)
         term_ok(t, res, print_history);
     return st;
@@ -295,9 +240,9 @@ tsr_status term_cmd_cancel(tsr_term *t, int argc, char **argv)
 {
     if (argc < 2)
         return usage(t, "cancel TICKET [REASON]");
-    if (need_login(t))
+    if (term_need_login(t))
         return TSR_ERR_UNAUTHENTICATED;
-    if (!is_ticket_id(argv[1]))
+    if (!term_is_ticket_id(argv[1]))
         return term_fail(t, TSR_ERR_USAGE, "'%s' is not a ticket id (32 hex digits)", argv[1]);
     char reason[200] = "";
     for (int i = 2; i < argc; i++)
@@ -305,73 +250,12 @@ tsr_status term_cmd_cancel(tsr_term *t, int argc, char **argv)
     char base[TERM_PATH_MAX];
     snprintf(base, sizeof base, "/v1/bets/%s/cancel", argv[1]);
     json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_POST, base, NULL,
+    tsr_status st = term_simple(t, TSR_METHOD_POST, base, NULL,
                            reason[0] ? json_pack("{s:s}", "reason", reason) : json_object(), &res);
     if (st == TSR_OK)
         term_ok(t, res, print_cancel);
     return st;
 }
-
-/* ---- prizes ------------------------------------------------------------------------------- */
-
-static void print_check(tsr_term *t, const json_t *r)
-{
-    fprintf(term_out(t), "ticket %s (%s) %s, %s draw %lld, stake %s: present it with 'pay' to collect a prize\n",
-            json_string_value(json_object_get(r, "ticket_id")), json_string_value(json_object_get(r, "serial")),
-            json_string_value(json_object_get(r, "state")), json_string_value(json_object_get(r, "game")),
-            (long long)json_integer_value(json_object_get(r, "draw")), json_string_value(json_object_get(r, "stake")));
-}
-
-tsr_status term_cmd_check(tsr_term *t, int argc, char **argv)
-{
-    if (argc < 2 || argc > 3)
-        return usage(t, "check QR|TICKET|SERIAL CHECK");
-    if (need_login(t))
-        return TSR_ERR_UNAUTHENTICATED;
-    json_t *r = NULL;
-    tsr_status st = find_receipt(t, argc, argv, &r);
-    if (st == TSR_OK)
-        term_ok(t, r, print_check);
-    return st;
-}
-
-static void print_paid(tsr_term *t, const json_t *r)
-{
-    char money[TSR_MONEY_STR_MAX];
-    tsr_money_format(json_integer_value(json_object_get(r, "amount")), money, sizeof money);
-    fprintf(term_out(t), "PAID ticket %s: hand over %s in cash\n", json_string_value(json_object_get(r, "ticket_id")), money);
-}
-
-tsr_status term_cmd_pay(tsr_term *t, int argc, char **argv)
-{
-    if (argc < 2 || argc > 3)
-        return usage(t, "pay QR|TICKET|SERIAL CHECK");
-    if (need_login(t))
-        return TSR_ERR_UNAUTHENTICATED;
-    json_t *r = NULL;
-    tsr_status st = find_receipt(t, argc, argv, &r);
-    if (st != TSR_OK)
-        return st;
-    const char *id = json_string_value(json_object_get(r, "ticket_id"));
-    /* a new key per pay command, kept across this command's retries: a
-     * retry after a lost answer gets the original answer back, while a
-     * second `pay` of the same slip is a new claim the node refuses — so
-     * the till is never told twice to hand over the cash */
-    uint8_t raw[16];
-    char key[2 * sizeof raw + 1];
-    tsr_rng_bytes(t->rng, raw, sizeof raw);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(key + 2 * i, 3, "%02x", raw[i]);
-    json_t *res = NULL;
-    st = simple(t, TSR_METHOD_POST, "/v1/claims", NULL,
-                json_pack("{s:s,s:s}", "ticket_id", id ? id : "", "idempotency_key", key), &res);
-    json_decref(r);
-    if (st == TSR_OK)
-        term_ok(t, res, print_paid);
-    return st;
-}
-
-/* ---- money of the shop ------------------------------------------------------------------------ */
 
 static void print_object(tsr_term *t, const json_t *r)
 {
@@ -384,43 +268,13 @@ static void print_object(tsr_term *t, const json_t *r)
     }
 }
 
-tsr_status term_cmd_balance(tsr_term *t, int argc, char **argv)
-{
-    (void)argv;
-    if (argc != 1)
-        return usage(t, "balance");
-    if (need_login(t))
-        return TSR_ERR_UNAUTHENTICATED;
-    json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_GET, "/v1/wallet", NULL, NULL, &res);
-    if (st == TSR_OK)
-        term_ok(t, res, print_object);
-    return st;
-}
-
-tsr_status term_cmd_settlement(tsr_term *t, int argc, char **argv)
-{
-    if (argc > 2)
-        return usage(t, "settlement [YYYY-MM-DD]");
-    if (need_login(t))
-        return TSR_ERR_UNAUTHENTICATED;
-    char extra[32] = "";
-    if (argc == 2)
-        snprintf(extra, sizeof extra, "day=%.10s", argv[1]);
-    json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_GET, "/v1/agents/settlement", extra, NULL, &res);
-    if (st == TSR_OK)
-        term_ok(t, res, print_object);
-    return st;
-}
-
 tsr_status term_cmd_health(tsr_term *t, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1)
         return usage(t, "health");
     json_t *res = NULL;
-    tsr_status st = simple(t, TSR_METHOD_GET, "/v1/health", NULL, NULL, &res);
+    tsr_status st = term_simple(t, TSR_METHOD_GET, "/v1/health", NULL, NULL, &res);
     if (st == TSR_OK)
         term_ok(t, res, print_object);
     return st;

@@ -46,7 +46,12 @@ tsr_status term_fail(tsr_term *t, tsr_status st, const char *fmt, ...)
 /* Prints a success: result (taken) as JSON in json mode; text via the
  * printer otherwise (may be NULL). */
 void term_ok(tsr_term *t, json_t *result, void (*text)(tsr_term *, const json_t *));
-/* The error answer of the node: prints it, returns its status. */
+/* As term_fail, with the node's detail object (borrowed; may be NULL) in
+ * the JSON line as "detail". */
+tsr_status term_fail_detail(tsr_term *t, tsr_status st, const json_t *detail, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The error answer of the node: prints it (with its detail), returns its
+ * status. */
 tsr_status term_node_error(tsr_term *t, const tsr_reply *rep);
 /* Asks "question [y/N]" on the terminal's input; false when not interactive. */
 bool term_confirm(tsr_term *t, const char *question);
@@ -59,6 +64,15 @@ tsr_status term_cmd_resolve(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_show_receipts(tsr_term *t, const json_t *receipts) TSR_MUST_CHECK;
 
 /* ---- term_cmds.c ---- */
+/* GET/POST/DELETE base (+ the terminal's query and `extra`) with body
+ * (taken; may be NULL); on success *res is the answer's body (owned).
+ * Errors, the node's and the transport's, are printed. */
+tsr_status term_simple(tsr_term *t, tsr_method m, const char *base, const char *extra,
+                       json_t *body, json_t **res) TSR_MUST_CHECK;
+/* True (and says so) when no agent is logged in. */
+bool term_need_login(tsr_term *t);
+/* A 32-hex ticket id? */
+bool term_is_ticket_id(const char *s);
 tsr_status term_cmd_login(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_cmd_logout(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_cmd_games(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
@@ -66,13 +80,20 @@ tsr_status term_cmd_draws(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_cmd_receipt(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_cmd_history(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_cmd_cancel(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
-tsr_status term_cmd_check(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
-tsr_status term_cmd_pay(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
-tsr_status term_cmd_balance(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
-tsr_status term_cmd_settlement(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 tsr_status term_cmd_health(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 /* The cached game list (GET /v1/games once per terminal); NULL on failure
  * (already reported). */
 const json_t *term_games(tsr_term *t);
+
+/* ---- term_claims.c: a presented slip (QR payload, SERIAL CHECK or ticket id) ---- */
+/* The signed receipt of a presented slip sold at this terminal (the node
+ * serves receipts to their seller only), in *out (owned). */
+tsr_status term_find_receipt(tsr_term *t, int argc, char **argv, json_t **out) TSR_MUST_CHECK;
+tsr_status term_cmd_check(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
+tsr_status term_cmd_pay(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
+
+/* ---- term_shop.c: the shop's money ---- */
+tsr_status term_cmd_balance(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
+tsr_status term_cmd_settlement(tsr_term *t, int argc, char **argv) TSR_MUST_CHECK;
 
 #endif
