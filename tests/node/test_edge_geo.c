@@ -5,7 +5,8 @@
  * better fix at the border and for a fresh one when the fix is stale;
  * makes the player re-check after the validity period; names the node of
  * another jurisdiction; answers GET /v1/route; registered terminals skip
- * the check; the rules' games, caps and legal age apply.
+ * the check; the rules' games, caps and legal age apply; deposits are
+ * checked like bets.
  */
 #include "edge_fixture.h"
 #include "../../node/src/players_api.h"
@@ -263,12 +264,13 @@ END_TEST
 
 /* The legal age of the rules file applies at registration (21 in this
  * New Jersey, where the accounts module alone would take 18). */
-START_TEST(registration_legal_age)
+START_TEST(registration_age_and_deposits)
 {
     fx f2;
     fx_setup(&f2, "edgegeo4");
     ex_config(&f2, NULL);
-    f2.cfg.accounts = json_pack("{s:i, s:i}", "pwhash_ops", 1, "pwhash_mem_kib", 64);
+    f2.cfg.accounts = json_pack("{s:i, s:i, s:i}", "pwhash_ops", 1, "pwhash_mem_kib", 64,
+                                "session_idle_s", 86400);
     f2.extra[f2.n_extra++] = tsr_accounts_module;
     ex_with_edge(&f2);
     fx_start(&f2);
@@ -285,6 +287,31 @@ START_TEST(registration_legal_age)
                      21);
     snprintf(body, sizeof body, fmt, "older", "1990-01-01", "DOC654321");
     r = fx_req(&f2, COAP_REQUEST_CODE_POST, "v1/players", NULL, body);
+    ck_assert_msg(r->code == 201, "%d %s", r->code, r->body);
+    /* Deposits carry a location too: refused from Pennsylvania, taken
+     * from New Jersey. */
+    r = fx_req(&f2, COAP_REQUEST_CODE_POST, "v1/sessions", NULL,
+               "{\"username\":\"older\",\"password\":\"correct horse battery\"}");
+    ck_assert_msg(r->code == 201, "%d %s", r->code, r->body);
+    char q[160];
+    snprintf(q, sizeof q, "session=%s", json_string_value(json_object_get(r->json, "session")));
+    ex_loc(&f2, LOC, sizeof LOC, EX_HBG_LAT, EX_HBG_LON, 20, 1);
+    snprintf(body, sizeof body, "{\"amount\":5000,\"location\":%s}", LOC);
+    r = fx_req(&f2, COAP_REQUEST_CODE_POST, "v1/wallet/deposits", q, body);
+    ck_assert_str_eq(fx_err(r), "TSR_ERR_GEO_WRONG_NODE");
+    json_t *rec = ex_last_audit(&f2, "geo_check");
+    ck_assert_str_eq(ex_ev(rec, "request", NULL), "deposit");
+    json_decref(rec);
+    /* 170 km in a second is no journey: a fraud signal, refused... */
+    ex_loc(&f2, LOC, sizeof LOC, EX_NJ_LAT, EX_NJ_LON, 20, 1);
+    snprintf(body, sizeof body, "{\"amount\":5000,\"location\":%s}", LOC);
+    r = fx_req(&f2, COAP_REQUEST_CODE_POST, "v1/wallet/deposits", q, body);
+    ck_assert_str_eq(fx_err(r), "TSR_ERR_GEO_TRAVEL");
+    /* ...an hour later it is a drive. */
+    ck_assert_int_eq(tsr_clock_test_advance(f2.clock, 3600 * TSR_NS_PER_S), TSR_OK);
+    ex_loc(&f2, LOC, sizeof LOC, EX_NJ_LAT, EX_NJ_LON, 20, 1);
+    snprintf(body, sizeof body, "{\"amount\":5000,\"location\":%s}", LOC);
+    r = fx_req(&f2, COAP_REQUEST_CODE_POST, "v1/wallet/deposits", q, body);
     ck_assert_msg(r->code == 201, "%d %s", r->code, r->body);
     fx_teardown(&f2);
     fx_current_ = &F;
@@ -309,7 +336,7 @@ static Suite *geo_suite(void)
     tcase_add_test(tc, rules_games_and_caps);
     tcase_add_test(tc, terminal_outside_refused_at_start);
     tcase_add_test(tc, geo_off_ignores_reports);
-    tcase_add_test(tc, registration_legal_age);
+    tcase_add_test(tc, registration_age_and_deposits);
     suite_add_tcase(s, tc);
     return s;
 }
