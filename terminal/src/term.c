@@ -133,7 +133,10 @@ tsr_status term_fail_detail(tsr_term *t, tsr_status st, const json_t *detail, co
 tsr_status term_node_error(tsr_term *t, const tsr_reply *rep)
 {
     const json_t *detail = json_object_get(rep->body, "detail");
+    /* the node's reason, else the field it refused (e.g. "day") */
     const char *reason = json_string_value(json_object_get(detail, "reason"));
+    if (!reason)
+        reason = json_string_value(json_object_get(detail, "field"));
     return term_fail_detail(t, rep->status, detail, "%s%s%s (%s, %d.%02d)", rep->message,
                             reason ? ": " : "", reason ? reason : "", tsr_status_name(rep->status),
                             rep->code / 100, rep->code % 100);

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tessera/receipt.h"
 #include "term_int.h"
 
 #define TICKET_HEX_LEN 32
@@ -181,12 +180,6 @@ bool term_is_ticket_id(const char *s)
     return true;
 }
 
-static void print_receipt(tsr_term *t, const json_t *r)
-{
-    if (tsr_receipt_print(r, term_out(t)) != TSR_OK)
-        fprintf(term_out(t), "error: the receipt lacks its serial or code\n");
-}
-
 tsr_status term_cmd_receipt(tsr_term *t, int argc, char **argv)
 {
     if (argc < 2 || argc > 3)
@@ -198,9 +191,9 @@ tsr_status term_cmd_receipt(tsr_term *t, int argc, char **argv)
     if (st != TSR_OK)
         return st;
     json_t *one = json_pack("[O]", r);
-    st = term_show_receipts(t, one); /* files in the receipt directory */
+    st = term_show_receipts(t, one); /* the text (not in JSON mode) and the files */
     json_decref(one);
-    term_ok(t, r, print_receipt);
+    term_ok(t, r, NULL);
     return st;
 }
 

@@ -153,6 +153,12 @@ START_TEST(sells_every_family_prints_cancels_and_claims_once)
     got[strcspn(got, "\n")] = '\0';
     ck_assert_str_eq(got, want);
     json_decref(p);
+    /* the text receipt, printed once, with the payload under its QR code */
+    char text[OUT_MAX];
+    ck_assert_int_eq(tsr_test_sh_capture(text, sizeof text, "'%s/tessera-terminal' --node coap://127.0.0.1:%d "
+                                         "--terminal term-1 --state '%s/a.state' receipt %s", bin, coap_port, dir, want), 0);
+    const char *first = strstr(text, "TESSERA LOTTERY");
+    ck_assert_msg(first && !strstr(first + 1, "TESSERA LOTTERY") && strstr(text, want), "%s", text);
 
     /* cancel within the void window, once */
     snprintf(script, sizeof script, "cancel %s wrong numbers\ncancel %s\nreceipt %s\ncheck %s\n", id, id, id, want);
@@ -201,6 +207,7 @@ START_TEST(bad_input_gets_clear_errors)
     ck_assert_str_eq(err_of(line(out, 9, false)), "TSR_ERR_USAGE");
     ck_assert_str_eq(err_of(line(out, 10, false)), "TSR_ERR_USAGE");
     ck_assert_str_eq(err_of(line(out, 11, false)), "TSR_ERR_RANGE");
+    ck_assert_msg(strstr(str_at(line(out, 11, false), "message"), ": day ("), "%s", str_at(line(out, 11, false), "message"));
     ck_assert_str_eq(err_of(line(out, 12, false)), "TSR_ERR_DATE");
     ck_assert_str_eq(err_of(line(out, 13, false)), "TSR_ERR_USAGE");
     ck_assert_str_eq(err_of(line(out, 14, false)), "TSR_ERR_CLAIM_CHECK");
