@@ -14,7 +14,9 @@
  *
  * Output: text for people, or with json one JSON object per command on one
  * line: {"command":..,"ok":true,"result":..} or
- * {"command":..,"ok":false,"error":"TSR_ERR_..","message":..}.
+ * {"command":..,"ok":false,"error":"TSR_ERR_..","message":..} (plus the
+ * node's "detail" object when its answer had one, e.g. where and when a
+ * slip was paid).
  */
 #ifndef TESSERA_TERMINAL_H
 #define TESSERA_TERMINAL_H
