@@ -8,6 +8,8 @@
 #include "tessera/hash.h"
 #include "tessera/log.h"
 
+/* Ticket and bet ids: 16 random bytes. */
+#define TICKET_ID_LEN 16
 /* A client idempotency key: a UUID or similar, 8..64 characters. */
 #define IDEM_KEY_MIN 8
 #define IDEM_KEY_MAX 64
@@ -24,7 +26,34 @@ typedef struct bet_ctx {
     size_t bet_len;
     int64_t draws[TSR_DRAWS_MAX];
     size_t n_draws;
+    /* filled by apply: the tickets made, for the group's audit row */
+    int64_t first_seq, last_seq;
+    uint8_t leaves[TSR_DRAWS_MAX][TSR_HASH_LEN];
+    size_t n_tickets;
+    char *bet_json; /* malloc'd: the receipts' "bet" (decoded from bet_bytes) */
 } bet_ctx;
+
+static void bet_ctx_free(void *p)
+{
+    bet_ctx *b = p;
+    if (b)
+        free(b->bet_json);
+    free(b);
+}
+
+/* The receipts' "bet" member, as tsr_receipt_json shows it: the decoded
+ * canonical bytes (once per bet, not per ticket). NULL if they do not
+ * decode or memory ran out (then the receipt carries bet_bytes). */
+static char *bet_json_of(const bet_ctx *b)
+{
+    tsr_bet bet;
+    if (tsr_bet_decode(b->bet_bytes, b->bet_len, &bet) != TSR_OK)
+        return NULL;
+    json_t *j = tsr_bet_to_json(&bet);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
 
 static const char SQL_TICKET_PUT[] =
     "INSERT INTO tickets(id, seq, serial, check_code, game, draw, channel, player_id,"
@@ -93,8 +122,7 @@ static tsr_status insert_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_tick
 
 /* One ticket: seq, serial, canonical bytes, signature, row, outbox row. */
 static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet_hooks *w,
-                              const bet_ctx *b, size_t i, const uint8_t bet_id[16],
-                              json_t *receipts)
+                              bet_ctx *b, size_t i, const uint8_t *ids, tsr_text *receipts)
 {
     const tsr_server *srv = job->srv;
     tsr_ticket t;
@@ -103,7 +131,8 @@ static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet
     tsr_status s = tsr_outbox_reserve(txn, &seq);
     if (s != TSR_OK)
         return s;
-    tsr_rng_bytes(tsr_store_txn_env(txn)->rng, t.id, sizeof t.id);
+    const uint8_t *bet_id = ids;
+    memcpy(t.id, ids + TICKET_ID_LEN * (i + 1), sizeof t.id);
     /* One debit per ticket, referenced by its id, so every debit has a
      * ticket and a cancel refunds exactly that ticket's stake. */
     char id_hex[33];
@@ -133,24 +162,60 @@ static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet
     if ((s = insert_ticket(txn, job, &t, bytes, len, sig, leaf, bet_id)) != TSR_OK ||
         (s = tsr_outbox_put(txn, seq, TSR_OUTBOX_TICKET, bytes, len)) != TSR_OK)
         return s;
-    json_array_append_new(receipts, tsr_receipt_json(&t, sig, false));
+    if (b->n_tickets == 0)
+        b->first_seq = seq;
+    b->last_seq = seq;
+    memcpy(b->leaves[b->n_tickets++], leaf, TSR_HASH_LEN);
+    if (i > 0)
+        tsr_text_printf(receipts, ",");
+    tsr_receipt_text(receipts, &t, sig, false, b->bet_json);
     return TSR_OK;
 }
 
-static tsr_status audit_bet(tsr_store_txn *txn, const tsr_job *job, const bet_ctx *b,
-                            const char *bet_hex, json_t *receipts)
+/* ---- the group's audit row ------------------------------------------------------- */
+
+/* Writer thread, after the bet's savepoint was released: the bet is part
+ * of the group, so its tickets go into the group's audit record. Seqs grow
+ * through the group, so the leaves are folded in seq order. */
+static void bet_settled(tsr_job *job)
 {
-    json_t *first = json_array_get(receipts, 0);
-    json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:O}", "bet_id", bet_hex, "game", b->game,
-                           "tickets", (json_int_t)b->n_draws, "stake_cents", (json_int_t)b->total,
-                           "first_ticket", json_object_get(first, "ticket_id"));
-    if (!ev)
-        return TSR_ERR_NOMEM;
-    if (job->caller.kind == TSR_CALLER_PLAYER)
-        json_object_set_new(ev, "player_id", json_integer(job->caller.player_id));
-    else
-        json_object_set_new(ev, "terminal_id", json_string(job->caller.terminal_id));
-    tsr_status s = tsr_audit_append(txn, "bet_accepted", ev);
+    bet_ctx *b = job->ctx;
+    core_bet_group *g = &tsr_core_of(job->srv)->bet_group;
+    if (b->n_tickets == 0)
+        return; /* a replay from the idempotency table made nothing */
+    if (g->bets == 0) {
+        tsr_hash256_init(&g->leaves);
+        g->first_seq = b->first_seq;
+    }
+    for (size_t i = 0; i < b->n_tickets; i++)
+        tsr_hash256_update(&g->leaves, b->leaves[i], TSR_HASH_LEN);
+    g->bets++;
+    g->tickets += b->n_tickets;
+    g->stake_cents += b->total;
+    g->last_seq = b->last_seq;
+}
+
+/* Writer thread, before the group's COMMIT: one `bet_accepted` row for all
+ * the group's bets (one per bet cost two statements and a JSON document
+ * each). The chain still commits to every ticket: `leaves` is BLAKE2b-256
+ * over the leaf hashes of the tickets with seq in [first_seq, last_seq]
+ * (only bets make ticket rows, so exactly the group's), in seq order, which
+ * an auditor recomputes from the tickets table. */
+static tsr_status bets_group_audit(void *arg, tsr_store_txn *txn)
+{
+    core_bet_group *g = &((tsr_core *)arg)->bet_group;
+    if (g->bets == 0)
+        return TSR_OK;
+    uint8_t h[TSR_HASH_LEN];
+    char hex[TSR_HASH_HEX_SIZE];
+    tsr_hash256_final(&g->leaves, h);
+    json_t *ev = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s}", "bets", (json_int_t)g->bets,
+                           "tickets", (json_int_t)g->tickets, "stake_cents",
+                           (json_int_t)g->stake_cents, "first_seq", (json_int_t)g->first_seq,
+                           "last_seq", (json_int_t)g->last_seq, "leaves",
+                           tsr_hex_encode(hex, sizeof hex, h, sizeof h));
+    memset(g, 0, sizeof *g);
+    tsr_status s = ev ? tsr_audit_append(txn, "bet_accepted", ev) : TSR_ERR_NOMEM;
     json_decref(ev);
     return s;
 }
@@ -165,24 +230,30 @@ static tsr_status apply_bet(tsr_store_txn *txn, tsr_job *job)
         return s;
     if (!w || !w->charge)
         return TSR_ERR_UNAVAILABLE;
-    uint8_t bet_id[16];
-    char bet_hex[33];
-    tsr_rng_bytes(tsr_store_txn_env(txn)->rng, bet_id, sizeof bet_id);
-    tsr_hex_encode(bet_hex, sizeof bet_hex, bet_id, sizeof bet_id);
-    json_t *receipts = json_array();
+    /* The bet id and every ticket id from one draw of the RNG. */
+    uint8_t ids[TICKET_ID_LEN * (TSR_DRAWS_MAX + 1)];
+    char bet_hex[2 * TICKET_ID_LEN + 1], total[TSR_MONEY_STR_MAX];
+    tsr_rng_bytes(tsr_store_txn_env(txn)->rng, ids, TICKET_ID_LEN * (b->n_draws + 1));
+    tsr_hex_encode(bet_hex, sizeof bet_hex, ids, TICKET_ID_LEN);
+    /* The reply is written as text: it is both what the idempotency table
+     * stores and what the player receives (serialized once). */
+    tsr_text r = {0};
+    tsr_text_printf(&r, "{\"bet_id\":\"%s\",\"total_stake\":\"%s\",\"total_stake_cents\":%lld,"
+                        "\"receipts\":[",
+                    bet_hex, tsr_money_format(b->total, total, sizeof total), (long long)b->total);
+    b->n_tickets = 0;
     for (size_t i = 0; s == TSR_OK && i < b->n_draws; i++)
-        s = make_ticket(txn, job, w, b, i, bet_id, receipts);
-    if (s == TSR_OK)
-        s = audit_bet(txn, job, b, bet_hex, receipts);
+        s = make_ticket(txn, job, w, b, i, ids, &r);
+    tsr_text_printf(&r, "]}");
+    if (s == TSR_OK && r.failed)
+        s = TSR_ERR_NOMEM;
     if (s != TSR_OK) {
-        json_decref(receipts);
+        free(r.buf);
         return s;
     }
-    char total[TSR_MONEY_STR_MAX];
-    job->response = json_pack("{s:s, s:s, s:I, s:o}", "bet_id", bet_hex, "total_stake",
-                              tsr_money_format(b->total, total, sizeof total),
-                              "total_stake_cents", (json_int_t)b->total, "receipts", receipts);
-    return job->response ? TSR_OK : TSR_ERR_NOMEM;
+    free(job->response_text);
+    job->response_text = r.buf;
+    return TSR_OK;
 }
 
 /* CoAP thread, after the commit: live sales counters for GET /v1/draws. */
@@ -256,9 +327,11 @@ static tsr_status bet_job(tsr_server *srv, json_t *body, tsr_job **out, char *wh
         free(b);
         return s;
     }
+    b->bet_json = bet_json_of(b);
     j->ctx = b;
-    j->ctx_free = free;
+    j->ctx_free = bet_ctx_free;
     j->done = bet_done;
+    j->settled = bet_settled;
     j->ok_code = 201;
     j->idempotency_key = strdup(key);
     j->request = json_incref(body);
@@ -383,6 +456,9 @@ static void handle_history(tsr_server *srv, tsr_request *req)
 
 tsr_status tsr_bets_routes(tsr_server *srv)
 {
+    tsr_status gs = tsr_server_add_group_hook(srv, bets_group_audit, tsr_core_of(srv));
+    if (gs != TSR_OK)
+        return gs;
     static const tsr_route routes[] = {
         {TSR_POST, "/v1/bets", TSR_AUTH_PLAYER | TSR_AUTH_TERMINAL, handle_post, 0, false},
         {TSR_GET, "/v1/bets", TSR_AUTH_PLAYER | TSR_AUTH_TERMINAL, handle_history, 0, false},

@@ -18,6 +18,7 @@
 #include "server.h"
 #include "tessera/catalog.h"
 #include "tessera/game.h"
+#include "tessera/hash.h"
 #include "tessera/merkle.h"
 #include "tessera/token.h"
 
@@ -38,6 +39,16 @@ typedef struct core_token {
     bool seal_pending;         /* a seal job is queued */
 } core_token;
 
+/* The bets of the group transaction being written (writer thread only):
+ * each bet is folded in once its savepoint is released, and the group gets
+ * one `bet_accepted` audit row before its COMMIT (bets.c). */
+typedef struct core_bet_group {
+    uint64_t bets, tickets;
+    tsr_cents stake_cents;
+    int64_t first_seq, last_seq;
+    tsr_hash_ctx leaves; /* BLAKE2b-256 over the tickets' leaf hashes, seq order */
+} core_bet_group;
+
 typedef struct tsr_core {
     tsr_server *srv;
     const tsr_node_config *cfg;
@@ -49,6 +60,7 @@ typedef struct tsr_core {
     char draw_paths[TSR_CATALOG_GAMES_MAX][TSR_CORE_PATH_MAX];
     bool draw_dirty[TSR_CATALOG_GAMES_MAX];
     int64_t last_notify_mono_ns;
+    core_bet_group bet_group;  /* writer thread only */
 } tsr_core;
 
 /* The core module (registered first by tsr_node_open). */
@@ -117,6 +129,28 @@ tsr_status tsr_seal_draw(tsr_store_txn *t, const tsr_keypair *key, const char *n
  * bet, stake, stake_cents, accepted_at, accepted_at_ns, node, seq, channel,
  * sig, state}. New reference (NULL on no memory). */
 json_t *tsr_receipt_json(const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN], bool cancelled);
+
+/* A growable text buffer for replies written without building a JSON tree
+ * (the bet path: jansson's tree and dump cost more than the ticket's SQL).
+ * Owns buf; free() it. `failed` is set when memory ran out. */
+typedef struct tsr_text {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} tsr_text;
+
+/* Appends a printf-formatted piece. */
+void tsr_text_printf(tsr_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends s (borrowed) as a JSON string: quoted, with \", \\ and control
+ * characters escaped. */
+void tsr_text_json_string(tsr_text *t, const char *s);
+
+/* Appends the same receipt as tsr_receipt_json, as compact JSON text.
+ * `bet_json` (borrowed) is the compact JSON of the ticket's decoded bet, or
+ * NULL when its bytes do not decode (then "bet_bytes" in hex, as there). */
+void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN],
+                      bool cancelled, const char *bet_json);
 
 /* Fills a ticket's serial ("<node>-<seq>") and check code (6 decimal
  * digits from BLAKE2b-256 of its id and serial), so a clerk can key in the

@@ -22,6 +22,7 @@ void tsr_job_free(tsr_job *job)
         return;
     json_decref(job->request);
     json_decref(job->response);
+    free(job->response_text);
     json_decref(job->error_detail);
     free(job->idempotency_key);
     if (job->ctx_free)

@@ -79,6 +79,12 @@ typedef tsr_status (*tsr_job_prepare_fn)(tsr_job *job);
  * the job's effects are on disk (status TSR_OK and the COMMIT succeeded). */
 typedef void (*tsr_job_done_fn)(tsr_server *srv, tsr_job *job, bool committed);
 
+/* Runs on the writer thread right after the job's savepoint was released
+ * (may be NULL): the job's effects are now part of the group transaction
+ * and commit with it. For folding the job into a per-group record (the
+ * bets' one audit row per group, see server.h group hooks). */
+typedef void (*tsr_job_settled_fn)(tsr_job *job);
+
 /* Frees the job's domain context (may be NULL). */
 typedef void (*tsr_job_ctx_free_fn)(void *ctx);
 
@@ -88,6 +94,7 @@ struct tsr_job {
     tsr_job_apply_fn apply;        /* required */
     tsr_job_prepare_fn prepare;    /* optional: auth worker step */
     tsr_job_done_fn done;          /* optional: CoAP-thread step */
+    tsr_job_settled_fn settled;    /* optional: writer step after the savepoint */
     json_t *request;               /* owned: the parsed body (may be NULL) */
     void *ctx;                     /* owned via ctx_free: domain state */
     tsr_job_ctx_free_fn ctx_free;  /* frees ctx (NULL: ctx is not freed) */
@@ -105,6 +112,14 @@ struct tsr_job {
     json_t *response;              /* owned: success body (NULL: empty) */
     json_t *error_detail;          /* owned: optional "detail" of an error */
     bool replayed;                 /* the reply came from the idempotency table */
+    char *response_text;           /* owned: the success body as sent, compact
+                                      JSON text. Apply may write its reply here
+                                      instead of `response` (the bet path: no
+                                      JSON tree); for an idempotent job with a
+                                      `response` the writer serializes it here
+                                      once, and the idempotency table stores the
+                                      very bytes the reply carries. When set it
+                                      is sent instead of `response`. */
 
     /* ---- server internals ---- */
     void *internal_;               /* the pending reply; do not touch */

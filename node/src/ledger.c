@@ -117,8 +117,9 @@ static tsr_status insert_tx(tsr_store_conn *db, const char *kind, const char *re
     return st;
 }
 
-/* Reads (creating on first use) the account's id and natural balance. */
-static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id, tsr_cents *balance)
+static const char SQL_ACCOUNT_GET[] = "SELECT id, balance FROM accounts WHERE name = ?1";
+
+static tsr_status account_create(tsr_store_conn *db, const char *name)
 {
     const account_kind *k = kind_of(name);
     sqlite3_stmt *s;
@@ -130,12 +131,28 @@ static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, k->normal);
     sqlite3_bind_int(s, 3, k->floor_zero);
-    if ((st = tsr_sql_run(s)) != TSR_OK)
-        return st;
-    if ((st = tsr_sql_prep(db, "SELECT id, balance FROM accounts WHERE name = ?1", &s)) != TSR_OK)
+    return tsr_sql_run(s);
+}
+
+/* Reads (creating on first use) the account's id and natural balance.
+ * The read comes first: on the bet path every account already exists,
+ * and the insert would cost a statement per leg. */
+static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id, tsr_cents *balance)
+{
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, SQL_ACCOUNT_GET, &s);
+    if (st != TSR_OK)
         return st;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    if ((st = tsr_sql_row(s)) != TSR_OK)
+    st = tsr_sql_row(s);
+    if (st == TSR_ERR_NOT_FOUND) {
+        if ((st = account_create(db, name)) != TSR_OK ||
+            (st = tsr_sql_prep(db, SQL_ACCOUNT_GET, &s)) != TSR_OK)
+            return st;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        st = tsr_sql_row(s);
+    }
+    if (st != TSR_OK)
         return st == TSR_ERR_NOT_FOUND ? TSR_ERR_INTERNAL : st;
     *id = sqlite3_column_int64(s, 0);
     *balance = sqlite3_column_int64(s, 1);

@@ -25,17 +25,30 @@ int64_t tsr_sql_changes(tsr_store_conn *c) { return sqlite3_changes(tsr_store_co
 
 int64_t tsr_sql_last_id(tsr_store_conn *c) { return sqlite3_last_insert_rowid(tsr_store_conn_db(c)); }
 
-tsr_status tsr_sql_sp_begin(tsr_store_conn *c) { return tsr_store_exec(c, "SAVEPOINT acct"); }
+/* Savepoint statements through the connection's statement cache: every
+ * ledger posting opens one, and sqlite3_exec would parse it each time. */
+static const char SQL_SP_BEGIN[] = "SAVEPOINT acct";
+static const char SQL_SP_RELEASE[] = "RELEASE acct";
+static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO acct";
+
+static tsr_status sp_exec(tsr_store_conn *c, const char *sql)
+{
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(c, sql, &st);
+    return s == TSR_OK ? tsr_store_exec_stmt(st) : s;
+}
+
+tsr_status tsr_sql_sp_begin(tsr_store_conn *c) { return sp_exec(c, SQL_SP_BEGIN); }
 
 tsr_status tsr_sql_sp_end(tsr_store_conn *c, tsr_status st)
 {
     if (st == TSR_OK)
-        return tsr_store_exec(c, "RELEASE acct");
+        return sp_exec(c, SQL_SP_RELEASE);
     /* Rolling back a savepoint we opened cannot fail short of a broken
      * connection, and then the group's COMMIT reports it. */
-    tsr_status r = tsr_store_exec(c, "ROLLBACK TO acct");
+    tsr_status r = sp_exec(c, SQL_SP_ROLLBACK);
     if (r == TSR_OK)
-        r = tsr_store_exec(c, "RELEASE acct");
+        r = sp_exec(c, SQL_SP_RELEASE);
     (void)r;
     return st;
 }

@@ -1,6 +1,8 @@
 /* Ticket receipts: serial and check code, JSON form, loading a ticket. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -40,6 +42,105 @@ static void add_bet(json_t *r, const tsr_ticket *t)
                                                                        t->bet_len)));
     }
 }
+
+/* ---- text ------------------------------------------------------------------------- */
+
+/* A receipt of one ticket is ~700 bytes; start with room for two. */
+#define TEXT_INITIAL 2048
+
+static bool text_reserve(tsr_text *t, size_t more)
+{
+    if (t->failed)
+        return false;
+    if (t->len + more + 1 <= t->cap)
+        return true;
+    size_t cap = t->cap ? t->cap : TEXT_INITIAL;
+    while (cap < t->len + more + 1)
+        cap *= 2;
+    char *b = realloc(t->buf, cap);
+    if (!b) {
+        t->failed = true;
+        return false;
+    }
+    t->buf = b;
+    t->cap = cap;
+    return true;
+}
+
+void tsr_text_printf(tsr_text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !text_reserve(t, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+void tsr_text_json_string(tsr_text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (!text_reserve(t, 6 * n + 2))
+        return;
+    char *o = t->buf + t->len;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*p;
+        } else if (*p < 0x20) {
+            o += sprintf(o, "\\u%04x", *p);
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    t->len = (size_t)(o - t->buf);
+}
+
+static void text_field(tsr_text *out, const char *name, const char *value)
+{
+    tsr_text_printf(out, ",\"%s\":", name);
+    tsr_text_json_string(out, value);
+}
+
+void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN],
+                      bool cancelled, const char *bet_json)
+{
+    char id[33], sig_hex[2 * TSR_SIG_LEN + 1], stake[TSR_MONEY_STR_MAX], at[40];
+    tsr_hex_encode(id, sizeof id, t->id, sizeof t->id);
+    tsr_hex_encode(sig_hex, sizeof sig_hex, sig, TSR_SIG_LEN);
+    tsr_money_format(t->stake_cents, stake, sizeof stake);
+    tsr_time_format(t->accepted_at_ns, at, sizeof at);
+    tsr_text_printf(out, "{\"ticket_id\":\"%s\"", id);
+    text_field(out, "serial", t->serial);
+    tsr_text_printf(out, ",\"check\":\"%06" PRIu32 "\"", t->check);
+    text_field(out, "game", t->game);
+    tsr_text_printf(out, ",\"draw\":%" PRIu32, t->draw);
+    text_field(out, "stake", stake);
+    tsr_text_printf(out, ",\"stake_cents\":%lld", (long long)t->stake_cents);
+    text_field(out, "accepted_at", at);
+    tsr_text_printf(out, ",\"accepted_at_ns\":%lld", (long long)t->accepted_at_ns);
+    text_field(out, "node", t->node);
+    tsr_text_printf(out, ",\"seq\":%" PRIu64 ",\"channel\":\"%s\",\"sig\":\"%s\","
+                         "\"state\":\"%s\"",
+                    t->seq, t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online", sig_hex,
+                    cancelled ? "cancelled" : "active");
+    if (bet_json) {
+        tsr_text_printf(out, ",\"bet\":%s}", bet_json);
+    } else {
+        char hex[2 * TSR_BET_MAX + 1];
+        tsr_text_printf(out, ",\"bet_bytes\":\"%s\"}",
+                        tsr_hex_encode(hex, sizeof hex, t->bet, t->bet_len));
+    }
+}
+
+/* ---- JSON tree ---------------------------------------------------------------------- */
 
 json_t *tsr_receipt_json(const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN], bool cancelled)
 {

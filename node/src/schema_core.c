@@ -40,7 +40,6 @@ const char *const tsr_schema_core_v1 =
     "CREATE INDEX tickets_draw ON tickets(game, draw, seq);"
     "CREATE INDEX tickets_player ON tickets(player_id, seq) WHERE player_id IS NOT NULL;"
     "CREATE INDEX tickets_terminal ON tickets(terminal_id, seq) WHERE terminal_id IS NOT NULL;"
-    "CREATE INDEX tickets_bet ON tickets(bet_id);"
     /* Outbox: gapless per-node sequence; last_seq survives deletions. */
     "CREATE TABLE outbox_meta ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"

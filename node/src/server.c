@@ -276,23 +276,29 @@ static json_t *error_body(tsr_status st, json_t *detail)
     return b;
 }
 
-void tsr_server_write_json(exchange *x, int code, json_t *body, int max_age)
+/* Writes a serialized JSON body (borrowed) with code into the response. */
+static void write_text(exchange *x, int code, const char *text, int max_age)
 {
     coap_pdu_code_t want = (coap_pdu_code_t)COAP_RESPONSE_CODE(code);
-    if (body) {
-        char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-        /* This libcoap call cuts a large body into Block2 chunks, and sets
-         * 2.05 itself (or 4.00/5.00 for a bad block request, kept). */
-        if (text)
-            coap_add_data_blocked_response(x->pdu, x->resp, COAP_MEDIATYPE_APPLICATION_JSON,
-                                           max_age, strlen(text), (const uint8_t *)text);
-        free(text);
-        json_decref(body);
-        if (coap_pdu_get_code(x->resp) == COAP_RESPONSE_CODE(205))
-            coap_pdu_set_code(x->resp, want);
-    } else {
+    /* This libcoap call cuts a large body into Block2 chunks, and sets
+     * 2.05 itself (or 4.00/5.00 for a bad block request, kept). */
+    coap_add_data_blocked_response(x->pdu, x->resp, COAP_MEDIATYPE_APPLICATION_JSON, max_age,
+                                   strlen(text), (const uint8_t *)text);
+    if (coap_pdu_get_code(x->resp) == COAP_RESPONSE_CODE(205))
         coap_pdu_set_code(x->resp, want);
+    x->replied = true;
+}
+
+void tsr_server_write_json(exchange *x, int code, json_t *body, int max_age)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(body);
+    if (text) {
+        write_text(x, code, text, max_age);
+        free(text);
+        return;
     }
+    coap_pdu_set_code(x->resp, (coap_pdu_code_t)COAP_RESPONSE_CODE(code));
     x->replied = true;
 }
 
@@ -315,6 +321,10 @@ void tsr_reply_field_error(tsr_request *req, tsr_status st, const char *field)
 
 void tsr_server_reply_job(exchange *x, tsr_job *job)
 {
+    if (job->status == TSR_OK && job->response_text) {
+        write_text(x, job->ok_code, job->response_text, -1);
+        return;
+    }
     if (job->status == TSR_OK) {
         tsr_server_write_json(x, job->ok_code, job->response, -1);
         job->response = NULL;

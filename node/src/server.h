@@ -221,6 +221,16 @@ tsr_status tsr_server_submit_internal(tsr_server *srv, tsr_job *job) TSR_MUST_CH
 typedef void (*tsr_server_tick_fn)(tsr_server *srv, void *arg);
 tsr_status tsr_server_add_tick(tsr_server *srv, tsr_server_tick_fn fn, void *arg) TSR_MUST_CHECK;
 
+/* A function the writer thread calls once per group transaction, after the
+ * group's jobs and before its COMMIT (one record per group instead of one
+ * per job: the bets' audit row). A non-OK status fails the whole group (no
+ * job of it commits; each gets that error). At most
+ * TSR_SERVER_GROUP_HOOKS_MAX; TSR_ERR_TOO_LARGE beyond. Module init only. */
+#define TSR_SERVER_GROUP_HOOKS_MAX 4
+typedef tsr_status (*tsr_server_group_fn)(void *arg, tsr_store_txn *txn);
+tsr_status tsr_server_add_group_hook(tsr_server *srv, tsr_server_group_fn fn,
+                                     void *arg) TSR_MUST_CHECK;
+
 /* Per-module state: a module stores its pointer under its name during init
  * and finds it again in handlers. TSR_ERR_EXISTS when set twice,
  * TSR_ERR_TOO_LARGE past 8 modules. The server never frees it; the module's

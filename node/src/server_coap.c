@@ -12,15 +12,32 @@
 #include "server_int.h"
 #include "tessera/log.h"
 
-/* ---- the one CoAP handler ---------------------------------------------------------- */
+/* ---- replies in flight ------------------------------------------------------------ */
 
-static void finish_async(tsr_server *srv, exchange *x, coap_async_t *a)
+static size_t bucket_of(const coap_session_t *sess, const uint8_t *tok, size_t len)
 {
-    pending_reply *p = coap_async_get_app_data(a);
-    if (!p || !p->job)
-        return; /* not ready: libcoap only re-runs a triggered async */
-    tsr_server_reply_job(x, p->job);
-    tsr_job_free(p->job);
+    uint64_t h = (uint64_t)(uintptr_t)sess * UINT64_C(0x9E3779B97F4A7C15);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ tok[i]) * UINT64_C(0x100000001B3);
+    return (size_t)(h >> 32) & (TSR_SERVER_PENDING_BUCKETS - 1);
+}
+
+static pending_reply *pending_find(tsr_server *srv, const coap_session_t *sess,
+                                   coap_bin_const_t tok)
+{
+    pending_reply *p = srv->reply_buckets[bucket_of(sess, tok.s, tok.length)];
+    while (p && !(p->sess == sess && p->token_len == tok.length &&
+                  memcmp(p->token, tok.s, tok.length) == 0))
+        p = p->hnext;
+    return p;
+}
+
+static void pending_unlink(tsr_server *srv, pending_reply *p)
+{
+    pending_reply **h = &srv->reply_buckets[bucket_of(p->sess, p->token, p->token_len)];
+    while (*h != p)
+        h = &(*h)->hnext;
+    *h = p->hnext;
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -28,52 +45,99 @@ static void finish_async(tsr_server *srv, exchange *x, coap_async_t *a)
     if (p->next)
         p->next->prev = p->prev;
     srv->n_replying--;
-    coap_async_set_app_data(a, NULL);
-    free(p);
 }
+
+/* Back to the pool: the record is reused by the next request. */
+static void pending_release(tsr_server *srv, pending_reply *p)
+{
+    coap_session_release(p->sess);
+    coap_delete_pdu(p->request);
+    memset(p, 0, sizeof *p);
+    p->hnext = srv->reply_pool;
+    srv->reply_pool = p;
+}
+
+static pending_reply *pending_new(tsr_server *srv, exchange *x, coap_bin_const_t tok)
+{
+    pending_reply *p = srv->reply_pool;
+    if (p)
+        srv->reply_pool = p->hnext;
+    else if (!(p = calloc(1, sizeof *p)))
+        return NULL;
+    coap_opt_iterator_t it;
+    if (coap_check_option(x->pdu, COAP_OPTION_BLOCK2, &it) &&
+        !(p->request = coap_pdu_duplicate(x->pdu, x->sess, tok.length, tok.s, NULL))) {
+        p->hnext = srv->reply_pool;
+        srv->reply_pool = p;
+        return NULL;
+    }
+    p->sess = coap_session_reference(x->sess);
+    p->type = coap_pdu_get_type(x->pdu) == COAP_MESSAGE_CON ? COAP_MESSAGE_CON : COAP_MESSAGE_NON;
+    memcpy(p->token, tok.s, tok.length);
+    p->token_len = tok.length;
+    return p;
+}
+
+/* Sends the separate reply of a finished job and retires the record. */
+static void send_reply(tsr_server *srv, pending_reply *p)
+{
+    coap_pdu_t *resp = coap_new_pdu(p->type, 0, p->sess);
+    if (resp && coap_add_token(resp, p->token_len, p->token)) {
+        exchange x = {.sess = p->sess, .pdu = p->request, .resp = resp};
+        tsr_server_reply_job(&x, p->job);
+        if (coap_send(p->sess, resp) == COAP_INVALID_MID)
+            tsr_log_debug(srv->env->log, "reply_not_sent", "job=%s", p->job->kind);
+    } else {
+        coap_delete_pdu(resp);
+        tsr_log_warn(srv->env->log, "reply_nomem", "job=%s", p->job->kind);
+    }
+    tsr_job_free(p->job);
+    pending_unlink(srv, p);
+    pending_release(srv, p);
+}
+
+/* ---- the one CoAP handler ---------------------------------------------------------- */
 
 static void on_request(coap_resource_t *res, coap_session_t *sess, const coap_pdu_t *pdu,
                        const coap_string_t *query, coap_pdu_t *resp)
 {
     tsr_server *srv = coap_resource_get_userdata(res);
-    exchange x = {.res = res, .sess = sess, .pdu = pdu, .resp = resp, .query = query};
-    coap_async_t *a = coap_find_async(sess, coap_pdu_get_token(pdu));
-    if (a) {
-        finish_async(srv, &x, a);
+    /* A retransmission of a request whose job is in flight: its reply
+     * comes when the job finishes (a CON gets the empty ACK now). */
+    if (srv->n_replying && pending_find(srv, sess, coap_pdu_get_token(pdu)))
         return;
-    }
+    exchange x = {.res = res, .sess = sess, .pdu = pdu, .resp = resp, .query = query};
     tsr_server_dispatch(srv, &x);
 }
 
 tsr_status tsr_server_track(tsr_server *srv, exchange *x, tsr_job *job)
 {
-    pending_reply *p = calloc(1, sizeof *p);
+    coap_bin_const_t tok = coap_pdu_get_token(x->pdu);
+    if (tok.length > TSR_SERVER_TOKEN_MAX)
+        return TSR_ERR_PROTO;
+    pending_reply *p = pending_new(srv, x, tok);
     if (!p)
         return TSR_ERR_NOMEM;
-    p->async = coap_register_async(x->sess, x->pdu, 0);
-    if (!p->async) {
-        free(p);
-        return TSR_ERR_NOMEM;
-    }
     tsr_status s = tsr_writer_submit(srv->writer, job);
     if (s != TSR_OK) {
-        coap_free_async(x->sess, p->async);
-        free(p);
+        pending_release(srv, p);
         return s;
     }
     job->internal_ = p;
-    coap_async_set_app_data(p->async, p);
+    p->job = NULL;
+    size_t b = bucket_of(p->sess, p->token, p->token_len);
+    p->hnext = srv->reply_buckets[b];
+    srv->reply_buckets[b] = p;
     p->next = srv->replying;
     if (p->next)
         p->next->prev = p;
     srv->replying = p;
     srv->n_replying++;
-    x->replied = true; /* an empty ACK now, the separate reply later */
+    x->replied = true; /* nothing now (a CON gets an empty ACK), the reply later */
     return TSR_OK;
 }
 
-/* Runs each finished job's done hook, then lets libcoap re-run the
- * request so the handler answers it (finish_async). */
+/* Runs each finished job's done hook, then sends its reply. */
 void tsr_server_complete(tsr_server *srv)
 {
     uint64_t n;
@@ -88,7 +152,7 @@ void tsr_server_complete(tsr_server *srv)
         pending_reply *p = j->internal_;
         if (p) {
             p->job = j;
-            coap_async_trigger(p->async);
+            send_reply(srv, p);
         } else {
             tsr_job_free(j); /* internal job: nobody to answer */
         }
@@ -115,6 +179,15 @@ tsr_status tsr_server_add_tick(tsr_server *srv, tsr_server_tick_fn fn, void *arg
         return TSR_ERR_TOO_LARGE;
     srv->ticks[srv->n_ticks].fn = fn;
     srv->ticks[srv->n_ticks++].arg = arg;
+    return TSR_OK;
+}
+
+tsr_status tsr_server_add_group_hook(tsr_server *srv, tsr_server_group_fn fn, void *arg)
+{
+    if (srv->n_group_hooks == TSR_SERVER_GROUP_HOOKS_MAX)
+        return TSR_ERR_TOO_LARGE;
+    srv->group_hooks[srv->n_group_hooks].fn = fn;
+    srv->group_hooks[srv->n_group_hooks++].arg = arg;
     return TSR_OK;
 }
 

@@ -21,11 +21,31 @@ typedef struct route_entry {
     char segs[TSR_ROUTE_SEGMENTS_MAX][TSR_ROUTE_SEGMENT_MAX]; /* "" = <param> */
 } route_entry;
 
-/* A reply in flight: the async state of libcoap plus the job it carries. */
+/* Longest CoAP token (RFC 7252: 0..8 bytes). */
+#define TSR_SERVER_TOKEN_MAX 8
+/* Buckets of the table of replies in flight, looked up by (session,
+ * token) for every request (a retransmitted request of a job in flight is
+ * not submitted twice). A power of two; chains stay short up to a few
+ * times this many replies in flight. */
+#define TSR_SERVER_PENDING_BUCKETS 4096
+_Static_assert((TSR_SERVER_PENDING_BUCKETS & (TSR_SERVER_PENDING_BUCKETS - 1)) == 0,
+               "bucket count is a power of two");
+
+/* A reply in flight: the request's session (referenced) and token, the
+ * job it waits for, and the links of the in-flight list and hash chain.
+ * The reply goes out as a separate response (RFC 7252 5.2.2) built by
+ * the server itself: libcoap's async API keeps its states in one list it
+ * walks on every request and every loop turn, which cost more than half
+ * of the CoAP thread at a few hundred bets in flight. */
 typedef struct pending_reply {
-    coap_async_t *async;
+    coap_session_t *sess;
+    coap_pdu_t *request;     /* a copy, only when the request carries Block2 */
+    coap_pdu_type_t type;    /* CON for a CON request, else NON */
+    uint8_t token[TSR_SERVER_TOKEN_MAX];
+    size_t token_len;
     tsr_job *job;
-    struct pending_reply *prev, *next;
+    struct pending_reply *prev, *next; /* in flight (drain, teardown) */
+    struct pending_reply *hnext;       /* hash chain; free list when unused */
 } pending_reply;
 
 /* The CoAP exchange behind a tsr_request. */
@@ -64,6 +84,8 @@ struct tsr_server {
     tsr_writer *writer;
     pending_reply *replying;
     size_t n_replying;
+    pending_reply *reply_buckets[TSR_SERVER_PENDING_BUCKETS];
+    pending_reply *reply_pool; /* finished records for reuse */
 
     tsr_session_resolve_fn resolver;
     void *resolver_arg;
@@ -82,6 +104,12 @@ struct tsr_server {
     } ticks[TSR_SERVER_TICKS_MAX];
     size_t n_ticks;
     int64_t last_tick_mono_ns;
+
+    struct {
+        tsr_server_group_fn fn;
+        void *arg;
+    } group_hooks[TSR_SERVER_GROUP_HOOKS_MAX];
+    size_t n_group_hooks;
 
     uint64_t requests, errors;
 };
@@ -125,7 +153,8 @@ tsr_status tsr_server_add_resources(tsr_server *srv) TSR_MUST_CHECK;
 /* Gives finished jobs to their pending replies (server_coap.c). */
 void tsr_server_complete(tsr_server *srv);
 
-/* Tracks a submitted job's async reply (server_coap.c). TSR_ERR_NOMEM. */
+/* Submits a job and tracks its separate reply (server_coap.c).
+ * TSR_ERR_NOMEM, or the writer's TSR_ERR_BUSY / TSR_ERR_SHUTTING_DOWN. */
 tsr_status tsr_server_track(tsr_server *srv, exchange *x, tsr_job *job) TSR_MUST_CHECK;
 
 #endif

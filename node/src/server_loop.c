@@ -121,16 +121,24 @@ void tsr_server_request_stop(tsr_server *srv)
     (void)r;
 }
 
+/* Replies never sent (their jobs were freed with the writer) and the pool
+ * of reply records; before the context goes, as they hold sessions. */
 static void free_replying(tsr_server *srv)
 {
     pending_reply *p = srv->replying;
     while (p) {
         pending_reply *next = p->next;
         tsr_job_free(p->job);
+        coap_session_release(p->sess);
+        coap_delete_pdu(p->request);
         free(p);
         p = next;
     }
     srv->replying = NULL;
+    while ((p = srv->reply_pool)) {
+        srv->reply_pool = p->hnext;
+        free(p);
+    }
 }
 
 void tsr_server_destroy(tsr_server *srv)

@@ -185,6 +185,16 @@ static tsr_status setup_context(tsr_server *srv)
     return s;
 }
 
+/* The writer's before-commit step: every module's group hook. */
+static tsr_status run_group_hooks(void *arg, tsr_store_txn *t)
+{
+    tsr_server *srv = arg;
+    tsr_status s = TSR_OK;
+    for (size_t i = 0; s == TSR_OK && i < srv->n_group_hooks; i++)
+        s = srv->group_hooks[i].fn(srv->group_hooks[i].arg, t);
+    return s;
+}
+
 static tsr_status start_writer(tsr_server *srv)
 {
     tsr_writer_opts o = {
@@ -194,8 +204,11 @@ static tsr_status start_writer(tsr_server *srv)
         .group_max = (size_t)srv->cfg->group_commit_max,
         .auth_workers = (size_t)srv->cfg->auth_workers,
         .done_fd = srv->done_fd,
+        .before_commit = run_group_hooks,
+        .hook_arg = srv,
     };
-    return tsr_writer_start(&srv->writer, &o);
+    tsr_status s = tsr_store_checkpoint_in_background(srv->store);
+    return s == TSR_OK || s == TSR_ERR_EXISTS ? tsr_writer_start(&srv->writer, &o) : s;
 }
 
 tsr_status tsr_server_listen(tsr_server *srv)

@@ -1,6 +1,7 @@
 /* The node's SQLite store: open, migrate, statement cache, transactions. */
 #include "store.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ struct tsr_store {
     tsr_store_conn *writer;
     tsr_store_txn txn;
     int version;
+    tsr_checkpointer *ckpt; /* NULL: SQLite's automatic checkpoint */
 };
 
 tsr_status tsr_store_status(int rc)
@@ -188,8 +190,22 @@ static tsr_status migrate(tsr_store *s)
     return TSR_OK;
 }
 
+/* Process-wide SQLite settings, before its first use: no memory
+ * statistics (they take a global mutex on every allocation, and the
+ * writer allocates on every statement). Ignored (SQLITE_MISUSE) when
+ * SQLite was already initialized by other code of the process. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_global_config(void) { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
+/* Lookaside slots of the write connection: small allocations of its
+ * statements come from there instead of malloc (SQLite's default is 100
+ * slots; a bet's savepoints and statements use a few hundred). */
+#define WRITER_LOOKASIDE_SLOT 1200
+#define WRITER_LOOKASIDE_COUNT 1000
+
 tsr_status tsr_store_open(tsr_store **out, const char *path, tsr_log *log)
 {
+    pthread_once(&sqlite_once, sqlite_global_config);
     tsr_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
@@ -197,6 +213,9 @@ tsr_status tsr_store_open(tsr_store **out, const char *path, tsr_log *log)
     }
     s->log = log;
     tsr_status st = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, log, &s->writer);
+    if (st == TSR_OK)
+        (void)sqlite3_db_config(s->writer->db, SQLITE_DBCONFIG_LOOKASIDE, NULL,
+                                WRITER_LOOKASIDE_SLOT, WRITER_LOOKASIDE_COUNT);
     if (st == TSR_OK)
         st = tsr_store_exec(s->writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                        " PRAGMA foreign_keys=ON; PRAGMA cache_size=" TSR_STORE_CACHE_PRAGMA ";"
@@ -219,6 +238,8 @@ void tsr_store_close(tsr_store *s)
     if (s->writer && s->txn.open)
         tsr_store_txn_abort(&s->txn);
     if (s->writer)
+        tsr_checkpointer_stop(s->ckpt, s->writer->db);
+    if (s->writer)
         sqlite3_exec(s->writer->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     conn_free(s->writer);
     free(s->path);
@@ -228,6 +249,13 @@ void tsr_store_close(tsr_store *s)
 int tsr_store_schema_version(const tsr_store *s) { return s->version; }
 
 tsr_store_conn *tsr_store_writer(tsr_store *s) { return s->writer; }
+
+tsr_status tsr_store_checkpoint_in_background(tsr_store *s)
+{
+    if (s->ckpt)
+        return TSR_ERR_EXISTS;
+    return tsr_checkpointer_start(s->path, s->writer->db, s->log, &s->ckpt);
+}
 
 tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out)
 {

@@ -83,6 +83,19 @@ tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out) TSR_MUST_CH
 tsr_status tsr_store_reader_open_path(const char *path, tsr_log *log,
                                       tsr_store_conn **out) TSR_MUST_CHECK;
 
+/* Moves the store's WAL checkpoints off the writer's thread: a thread with
+ * its own connection runs them whenever the WAL passes ~1000 pages (see
+ * store_checkpoint.c). For the running node; tools keep SQLite's
+ * automatic checkpoint. Stopped by tsr_store_close. TSR_ERR_IO,
+ * TSR_ERR_NOMEM, TSR_ERR_INTERNAL; TSR_ERR_EXISTS when already running. */
+tsr_status tsr_store_checkpoint_in_background(tsr_store *s) TSR_MUST_CHECK;
+
+/* The checkpointer itself (store_checkpoint.c; the store uses these). */
+typedef struct tsr_checkpointer tsr_checkpointer;
+tsr_status tsr_checkpointer_start(const char *path, sqlite3 *writer, tsr_log *log,
+                                  tsr_checkpointer **out) TSR_MUST_CHECK;
+void tsr_checkpointer_stop(tsr_checkpointer *c, sqlite3 *writer); /* NULL-safe */
+
 /* Closes a reader; NULL-safe. */
 void tsr_store_reader_close(tsr_store_conn *c);
 

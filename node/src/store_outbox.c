@@ -47,7 +47,7 @@ tsr_status tsr_outbox_put(tsr_store_txn *t, int64_t seq, int kind, const void *b
 tsr_status tsr_outbox_append(tsr_store_txn *t, int kind, const void *bytes, size_t len,
                              int64_t *seq_out)
 {
-    int64_t seq;
+    int64_t seq = 0;
     tsr_status s = tsr_outbox_reserve(t, &seq);
     if (s == TSR_OK)
         s = tsr_outbox_put(t, seq, kind, bytes, len);

@@ -106,8 +106,10 @@ static tsr_status idem_lookup(tsr_store_txn *t, tsr_job *j, const char *scope, b
         } else {
             const char *text = (const char *)sqlite3_column_text(st, 2);
             j->ok_code = sqlite3_column_int(st, 1);
-            j->response = text ? json_loads(text, 0, NULL) : NULL;
+            j->response_text = text ? strdup(text) : NULL;
             j->replayed = true;
+            if (text && !j->response_text)
+                s = TSR_ERR_NOMEM;
         }
     } else if (rc != SQLITE_DONE) {
         s = tsr_store_status(rc);
@@ -122,9 +124,15 @@ static tsr_status idem_store(tsr_store_txn *t, tsr_job *j, const char *scope)
     tsr_status s = tsr_store_stmt(tsr_store_txn_conn(t), SQL_IDEM_PUT, &st);
     if (s != TSR_OK)
         return s;
-    char *text = j->response ? json_dumps(j->response, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (j->response && !text)
-        return TSR_ERR_NOMEM;
+    /* The reply sends exactly the stored bytes: a job that wrote its reply
+     * as text keeps it, a JSON reply is serialized here once. */
+    if (j->response) {
+        free(j->response_text);
+        j->response_text = json_dumps(j->response, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!j->response_text)
+            return TSR_ERR_NOMEM;
+    }
+    const char *text = j->response_text;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, j->idempotency_key, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, j->request_hash, TSR_HASH_LEN, SQLITE_STATIC);
@@ -132,9 +140,7 @@ static tsr_status idem_store(tsr_store_txn *t, tsr_job *j, const char *scope)
     if (text)
         sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, tsr_store_txn_now(t).now_ns);
-    s = tsr_store_exec_stmt(st);
-    free(text);
-    return s;
+    return tsr_store_exec_stmt(st);
 }
 
 /* ---- one job in its savepoint ------------------------------------------------ */
@@ -143,6 +149,8 @@ static void job_reset_reply(tsr_job *j)
 {
     json_decref(j->response);
     j->response = NULL;
+    free(j->response_text);
+    j->response_text = NULL;
 }
 
 static tsr_status run_apply(tsr_store_txn *t, tsr_job *j)
@@ -176,6 +184,8 @@ static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
     }
     if (s != TSR_OK)
         job_reset_reply(j);
+    else if (j->settled)
+        j->settled(j);
     j->status = s;
 }
 
@@ -203,7 +213,10 @@ static void run_group(tsr_writer *w, size_t n)
     for (size_t i = 0; i < n; i++)
         run_job(w, t, w->group[i]);
     int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
-    s = tsr_store_txn_commit(t);
+    if (w->o.before_commit && (s = w->o.before_commit(w->o.hook_arg, t)) != TSR_OK)
+        tsr_store_txn_abort(t);
+    else
+        s = tsr_store_txn_commit(t);
     if (s != TSR_OK)
         fail_group(w, n, s);
     tsr_log_debug(w->o.env->log, "group_committed", "jobs=%zu apply_us=%lld commit_us=%lld", n,

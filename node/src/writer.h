@@ -27,6 +27,11 @@ typedef struct tsr_writer_opts {
     size_t group_max;     /* jobs per transaction */
     size_t auth_workers;  /* prepare threads (>= 1) */
     int done_fd;          /* eventfd to signal completions (borrowed) */
+    /* Optional: runs on the writer thread after the group's jobs and before
+     * its COMMIT (per-group records such as the bets' audit row). A non-OK
+     * status fails the whole group: nothing of it commits. */
+    tsr_status (*before_commit)(void *arg, tsr_store_txn *t);
+    void *hook_arg;       /* borrowed: before_commit's argument */
 } tsr_writer_opts;
 
 /* Starts the writer and auth threads. Owns *out. TSR_ERR_NOMEM,

@@ -137,6 +137,87 @@ START_TEST(quick_pick_and_advance_play)
 }
 END_TEST
 
+/* The receipts of the reply (written as text on the writer) are the same
+ * JSON as GET /v1/bets/<ticket> (a jansson tree), member for member. */
+static void check_receipt_matches_get(const char *query, const json_t *receipt)
+{
+    json_t *rc = json_deep_copy(receipt); /* the next request reuses the reply */
+    char path[80];
+    snprintf(path, sizeof path, "v1/bets/%s",
+             json_string_value(json_object_get(rc, "ticket_id")));
+    fx_resp *g = fx_req(&F, COAP_REQUEST_CODE_GET, path, query, NULL);
+    ck_assert_int_eq(g->code, 205);
+    ck_assert_msg(json_equal(g->json, rc), "reply %s\nGET %s",
+                  json_dumps(rc, JSON_SORT_KEYS), g->body);
+    json_decref(rc);
+}
+
+/* Every bet_accepted row's leaves hash recomputes from the tickets table:
+ * BLAKE2b-256 over the leaf hashes of the tickets with seq in
+ * [first_seq, last_seq], in seq order. Returns the tickets covered. */
+static int64_t check_group_audit(sqlite3 *db)
+{
+    sqlite3_stmt *a, *t;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT record FROM audit WHERE event = 'bet_accepted'"
+                                            " ORDER BY id", -1, &a, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT leaf FROM tickets WHERE seq BETWEEN ?1 AND ?2"
+                                            " ORDER BY seq", -1, &t, NULL), SQLITE_OK);
+    int64_t covered = 0;
+    while (sqlite3_step(a) == SQLITE_ROW) {
+        json_t *rec = json_loads((const char *)sqlite3_column_text(a, 0), 0, NULL);
+        json_t *ev = json_object_get(rec, "evidence");
+        sqlite3_bind_int64(t, 1, json_integer_value(json_object_get(ev, "first_seq")));
+        sqlite3_bind_int64(t, 2, json_integer_value(json_object_get(ev, "last_seq")));
+        tsr_hash_ctx h;
+        tsr_hash256_init(&h);
+        int64_t n = 0;
+        for (; sqlite3_step(t) == SQLITE_ROW; n++)
+            tsr_hash256_update(&h, sqlite3_column_blob(t, 0), (size_t)sqlite3_column_bytes(t, 0));
+        sqlite3_reset(t);
+        uint8_t d[TSR_HASH_LEN];
+        char hex[TSR_HASH_HEX_SIZE];
+        tsr_hash256_final(&h, d);
+        ck_assert_int_eq(n, json_integer_value(json_object_get(ev, "tickets")));
+        ck_assert_str_eq(tsr_hex_encode(hex, sizeof hex, d, sizeof d),
+                         json_string_value(json_object_get(ev, "leaves")));
+        covered += n;
+        json_decref(rec);
+    }
+    sqlite3_finalize(a);
+    sqlite3_finalize(t);
+    return covered;
+}
+
+START_TEST(receipts_match_the_stored_tickets_and_each_group_is_audited_once)
+{
+    fx_start(&F);
+    tsr_cutoff_token t1 = fx_open_draw(&F, "pick3");
+    tsr_cutoff_token t2;
+    fx_token(&F, "pick3", t1.cutoff_at_ns, &F.authority_kp, &t2);
+    ck_assert_int_eq(fx_install(&F, &t2)->code, 201);
+    fx_resp *r = fx_bet(&F, "session=player-2", "pick3", PICK3, "key-text-1");
+    ck_assert_int_eq(r->code, 201);
+    check_receipt_matches_get("session=player-2",
+                              json_array_get(json_object_get(r->json, "receipts"), 0));
+    r = fx_bet(&F, "terminal=term-1", "pick3",
+               "{\"type\":\"box\",\"quick_pick\":true,\"draws\":2,\"stake\":\"0.50\"}",
+               "key-text-2");
+    ck_assert_int_eq(r->code, 201);
+    json_t *rcs = json_deep_copy(json_object_get(r->json, "receipts"));
+    check_receipt_matches_get("terminal=term-1", json_array_get(rcs, 0));
+    check_receipt_matches_get("terminal=term-1", json_array_get(rcs, 1));
+    json_decref(rcs);
+    /* a replay changes nothing in the audit log */
+    ck_assert_int_eq(fx_bet(&F, "terminal=term-1", "pick3",
+                            "{\"type\":\"box\",\"quick_pick\":true,\"draws\":2,"
+                            "\"stake\":\"0.50\"}", "key-text-2")->code, 201);
+    sqlite3 *db = open_db();
+    ck_assert_int_eq(check_group_audit(db), 3);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM tickets"), 3);
+    sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(every_game_of_the_catalogue_sells)
 {
     fx_start(&F);
@@ -305,6 +386,7 @@ static Suite *suite(void)
     tcase_add_test(t, a_retail_bet_gets_a_signed_receipt_a_ticket_and_an_outbox_row);
     tcase_add_test(t, a_retry_returns_the_original_receipt_and_a_different_body_is_409);
     tcase_add_test(t, quick_pick_and_advance_play);
+    tcase_add_test(t, receipts_match_the_stored_tickets_and_each_group_is_audited_once);
     tcase_add_test(t, every_game_of_the_catalogue_sells);
     tcase_add_test(t, invalid_bets_are_refused_with_their_own_codes);
     tcase_add_test(t, wallet_refusals_pass_through_and_change_nothing);
