@@ -16,7 +16,11 @@
 # a demo must not depend on the machine's NTP state (production nodes
 # refuse to sell on an unsynchronized clock) nor on the time of day.
 #
-# usage: scripts/demo.sh [--quick] [--no-build] [--bin DIR] [--dir DIR]
+# With --replay-check, after the payouts: node-3 is killed (SIGKILL) while
+# it applies its payouts, central re-sends every message, node-1 takes its
+# whole control stream again; nothing may be paid twice.
+#
+# usage: scripts/demo.sh [--quick] [--replay-check] [--no-build] [--bin DIR] [--dir DIR]
 #                        [--day-seconds S] [--peak N] [--players N] [--date YYYY-MM-DD]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +38,7 @@ peak=2000
 players=60
 recon_s=60
 demo_date=
+replay=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin|--dir|--day-seconds|--peak|--players|--date)
@@ -41,6 +46,7 @@ while [ $# -gt 0 ]; do
   esac
   case "$1" in
     --quick) day_s=15; peak=300; players=9; recon_s=30 ;;
+    --replay-check) replay=1 ;;
     --no-build) build=0 ;;
     --bin) bin=$2; shift ;;
     --dir) data=$2; shift ;;
@@ -83,6 +89,8 @@ nats_bin=$(command -v nats-server || true)
 
 # shellcheck source=../deploy/demo/lib.sh
 . "$src/deploy/demo/lib.sh"
+# shellcheck source=../deploy/demo/replay.sh
+. "$src/deploy/demo/replay.sh"
 
 [ -n "$data" ] || data=$(mktemp -d /tmp/tessera-demo-XXXXXX)
 mkdir -p "$data"/{logs,central,node-1,node-2,node-3,draw}
@@ -120,23 +128,31 @@ if [ -z "$demo_date" ]; then
 fi
 cutoff_s=$(TZ=$demo_tz date -d "$demo_date 15:00" +%s)
 
-# The catalogue of the demo: the preset's games whose cutoff falls at that
-# same instant (keno's 15:00 is London's, five hours earlier, so it has no
-# draw at this cutoff and is left out).
+# The catalogue of the demo: the preset's games drawn on that weekday, all
+# cutting off at that same instant so one day sells every family. A game
+# whose 15:00 is another zone's (keno's is London's, five hours earlier)
+# gets the demo's time zone: catalogue data only (deploy/demo/catalog.jq).
 epoch=$(jq -r .draw_epoch deploy/catalog/tessera.json)
 weekday=$(date -u -d "$demo_date" +%a | tr 'A-Z' 'a-z')
 draw_no=$(( ($(date -u -d "$demo_date" +%s) - $(date -u -d "$epoch" +%s)) / 86400 ))
 games=()
+moved=()
+moved_from=()
 while read -r id tz cut days; do
   [ "$days" = daily ] || grep -qw "$weekday" <<<"$days" || continue
-  [ "$(TZ=$tz date -d "$demo_date $cut" +%s)" = "$cutoff_s" ] || continue
+  if [ "$(TZ=$tz date -d "$demo_date $cut" +%s)" != "$cutoff_s" ]; then
+    [ "$(TZ=$demo_tz date -d "$demo_date $cut" +%s)" = "$cutoff_s" ] || continue
+    moved+=("$id")
+    moved_from+=("$id ($cut $tz)")
+  fi
   games+=("$id")
 done < <(jq -r '.games[] | [.id, .schedule.tz, .schedule.cutoff,
                  (.schedule.days | if type == "array" then join(",") else . end)] | @tsv' \
             deploy/catalog/tessera.json)
 [ ${#games[@]} -gt 0 ] || fail "no catalogue game draws at 15:00 $demo_tz on $demo_date"
-jq --argjson keep "$(printf '%s\n' "${games[@]}" | jq -R . | jq -s .)" \
-  '.games |= map(select(.id as $g | $keep | index($g)))' deploy/catalog/tessera.json >"$data/catalog.json"
+json_list() { printf '%s\n' "$@" | jq -R 'select(. != "")' | jq -cs .; }
+jq --argjson keep "$(json_list "${games[@]}")" --argjson move "$(json_list "${moved[@]}")" --arg tz "$demo_tz" \
+  -f deploy/demo/catalog.jq deploy/catalog/tessera.json >"$data/catalog.json"
 
 # Real time now, and the offset that makes the demo clock read
 # cutoff - (lead) at this moment: the lead covers starting everything,
@@ -149,6 +165,8 @@ cut_real_ms=$(( cutoff_s * 1000 - CLOCK_OFFSET_MS ))  # the cutoff on this machi
 demo_now() { echo $(( $(date +%s%3N) + CLOCK_OFFSET_MS )); }
 step "demo clock: $(TZ=$demo_tz date -d "@$(( $(demo_now) / 1000 ))" '+%a %F %T %Z'), cutoff 15:00 $demo_tz in ${lead_s}s (offset clock: this machine's clock is not trusted for the time of day)"
 step "games drawn at this cutoff: ${games[*]} (draw $draw_no)"
+declare -p games draw_no >"$data/demo-vars.sh" # for deploy/demo/recheck.sh
+[ ${#moved[@]} -eq 0 ] || step "moved to 15:00 $demo_tz in the demo's catalogue: ${moved_from[*]}"
 
 # ---- keys and configs ---------------------------------------------------
 
@@ -188,7 +206,10 @@ step "witness: tessera-witness init (its own key, pinned to the draw authority)"
   fail "tessera-witness init (see $data/logs/witness.log)"
 
 step "tessera-central day: reconciler and draw lifecycle"
-demo_start central "$data/logs/central.log" "$bin/tessera-central" day --config "$data/central.json" --day "$data/day.json"
+central_start() {
+  demo_start central "$data/logs/central.log" "$bin/tessera-central" day --config "$data/central.json" --day "$data/day.json"
+}
+central_start
 draw_status() { "$bin/tessera-central" draw status --config "$data/central.json" --json 2>>"$data/logs/central-cli.log"; }
 # True when every draw of the demo is in one of the states (comma list)
 # and all its messages to the nodes are published.
@@ -205,9 +226,10 @@ demo_wait_for 30 central "central to open ${#games[@]} draws" draws_in open ||
 
 node_health() { "$bin/tessera-terminal" --node "coap://127.0.0.1:$1" --terminal term-1 \
                   --state "$data/logs/probe-$1.state" --timeout 1 health; }
+node_start() { demo_start "node-$1" "$data/logs/node-$1.log" "$bin/tessera-node" --config "$data/node-$1/node.json"; }
 for i in 1 2 3; do
   step "tessera-node node-$i (${regions[$((i - 1))]}) on coap://127.0.0.1:${node_ports[$((i - 1))]}"
-  demo_start "node-$i" "$data/logs/node-$i.log" "$bin/tessera-node" --config "$data/node-$i/node.json"
+  node_start "$i"
 done
 for i in 1 2 3; do
   demo_wait_for 30 "node-$i" "node-$i to answer" node_health "${node_ports[$((i - 1))]}" ||
@@ -233,15 +255,33 @@ done
 left_ms=$(( cut_real_ms - $(date +%s%3N) - setup_allow_s * 1000 - 2000 ))
 [ "$left_ms" -ge 5000 ] || fail "starting took too long: ${left_ms} ms left for the day"
 sell_s=$(awk -v ms="$left_ms" 'BEGIN { printf "%.1f", ms / 1000 }')
-step "tessera-load: a selling day compressed into ${sell_s}s, peak $peak bets/s at the cutoff, $players players"
+# Retail beside online: an agent on terminal term-1 at every node, its
+# float funded by the operator CLI beside the running node.
+retail_peak=$(( peak / 10 > 0 ? peak / 10 : 1 ))
+for i in 1 2 3; do
+  "$bin/tessera" player agent-add --db "$data/node-$i/node.db" --terminal term-1 --name clerk \
+    --pin 2468 >>"$data/logs/operator.log" 2>&1 || fail "agent-add at node-$i (see $data/logs/operator.log)"
+  "$bin/tessera" player float --db "$data/node-$i/node.db" --terminal term-1 --amount 20000.00 \
+    --ref "demo-float-node-$i" >>"$data/logs/operator.log" 2>&1 || fail "float at node-$i (see $data/logs/operator.log)"
+done
+step "tessera-load: a selling day compressed into ${sell_s}s, peak $peak bets/s at the cutoff, $players players online, 3 retail tills at $retail_peak bets/s"
 targets=()
 for p in "${node_ports[@]}"; do targets+=(--target "coap://127.0.0.1:$p"); done
-"$bin/tessera-load" "${targets[@]}" --mode day --day-seconds "$sell_s" --duration "$sell_s" \
-  --peak "$peak" --players "$players" --advance 0 --catalog "$data/catalog.json" \
+load_day=(--mode day --day-seconds "$sell_s" --duration "$sell_s" --advance 0 --catalog "$data/catalog.json")
+DEMO_STDOUT=$data/load-retail.json demo_start load-retail "$data/logs/load-retail.log" "$bin/tessera-load" "${targets[@]}" "${load_day[@]}" \
+  --peak "$retail_peak" --players 3 --agent clerk:2468 --terminal term-1 --seed 2 \
+  --mix bet=96,ticket=4 --receipts "$data/receipts-retail.jsonl" --json
+"$bin/tessera-load" "${targets[@]}" "${load_day[@]}" --peak "$peak" --players "$players" \
   --mix bet=94,history=2,wallet=2,ticket=2 --receipts "$data/receipts.jsonl" --json \
   >"$data/load.json" 2>"$data/logs/load.log" || fail "tessera-load (see $data/logs/load.log)"
+demo_wait_exit load-retail || fail "tessera-load, retail (see $data/logs/load-retail.log)"
 
 # ---- cutoff and seals --------------------------------------------------------
+
+if [ "$replay" = 1 ]; then
+  step "replay check: the draw is held (witness aside) until node-3 is frozen"
+  replay_hold_draw
+fi
 
 wait_ms=$(( cut_real_ms - $(date +%s%3N) ))
 if [ "$wait_ms" -gt 0 ]; then
@@ -261,6 +301,7 @@ if ! demo_wait_for "$recon_s" central "every draw's reconciliation" draws_in "$p
   draw_status | jq -c '.draws[] | {game, draw, state, waiting}' >&2 || true
   fail "reconciliation did not complete within ${recon_s}s"
 fi
+[ "$replay" = 0 ] || replay_release_draw 3
 for g in "${games[@]}"; do
   "$bin/tessera-central" draw-ready --config "$data/central.json" --game "$g" --draw "$draw_no" \
     --json >"$data/draw/ready-$g-$draw_no.json" 2>>"$data/logs/central-cli.log" ||
@@ -274,64 +315,69 @@ fi
 draw_status >"$data/draw/status.json"
 
 # Every payout entry central built (wins and refunds) is applied by the
-# node that sold the ticket, exactly once (by payout id): wait until the
-# nodes' counts add up to central's.
-payouts_central=$(jq --argjson d "$draw_no" \
-  '[.draws[] | select(.draw == $d) | .payouts.entries + .payouts.refunds] | add' "$data/draw/status.json")
+# node that sold the ticket, exactly once (by payout id): wait until each
+# node's payout rows number central's for it (both read from the stores).
+central_payouts_for() {
+  sqlite3 -readonly "$data/central/central.db" ".timeout 5000" \
+    "SELECT count(*) FROM day_payouts WHERE draw = $draw_no AND node = '$1'"
+}
+node_payouts_applied() {
+  sqlite3 -readonly "$data/$1/node.db" ".timeout 5000" \
+    "SELECT count(*) FROM sync_payouts WHERE draw = $draw_no"
+}
 node_health() {
   "$bin/tessera-terminal" --node "coap://127.0.0.1:$1" --terminal term-1 \
     --state "$data/logs/probe-$1.state" --timeout 2 --json health
 }
-payouts_at_nodes() {
-  local i n total=0
-  for i in 1 2 3; do
-    n=$(node_health "${node_ports[$((i - 1))]}" | jq -e '.result.relay.payouts_applied') || return 1
+# The payout entries central built for nodes I... (central) or that those
+# nodes applied (nodes). usage: payouts_of central|nodes I...
+payouts_of() {
+  local what=$1 i n total=0
+  shift
+  for i in "$@"; do
+    if [ "$what" = central ]; then n=$(central_payouts_for "node-$i"); else n=$(node_payouts_applied "node-$i"); fi || return 1
     total=$((total + n))
   done
   echo "$total"
 }
-payouts_all_applied() { [ "$(payouts_at_nodes)" = "$payouts_central" ]; }
-step "nodes apply the payouts: $payouts_central entries"
-demo_wait_for 60 "" "every payout applied at the nodes" payouts_all_applied ||
-  fail "the nodes applied $(payouts_at_nodes || echo '?') of $payouts_central payouts"
+payouts_applied_at() { [ "$(payouts_of nodes "$@")" = "$(payouts_of central "$@")" ]; }
+paying=(1 2 3)
+[ "$replay" = 0 ] || paying=(1 2)
+payouts_central=$(payouts_of central 1 2 3)
+step "nodes apply the payouts: $payouts_central entries (node-1 $(central_payouts_for node-1), node-2 $(central_payouts_for node-2), node-3 $(central_payouts_for node-3))"
+demo_wait_for 60 "" "every payout applied at the nodes" payouts_applied_at "${paying[@]}" ||
+  fail "the nodes applied $(payouts_of nodes "${paying[@]}") of $(payouts_of central "${paying[@]}") payouts"
+if [ "$replay" = 1 ]; then
+  step "replay check: redelivery and a node killed while paying must pay nothing twice"
+  replay_check
+fi
+payouts_nodes=$(payouts_of nodes 1 2 3)
+[ "$payouts_nodes" = "$payouts_central" ] || fail "the nodes hold $payouts_nodes of $payouts_central payouts"
 for i in 1 2 3; do
   node_health "${node_ports[$((i - 1))]}" >"$data/node-$i/health.json" || fail "node-$i health"
 done
-payouts_nodes=$(payouts_at_nodes)
 "$bin/tessera-central" status --config "$data/central.json" --json >"$data/central-status.json" \
   2>>"$data/logs/central-cli.log" || fail "tessera-central status"
 
 step "stopping the nodes, central and NATS"
 demo_stop_all
 
-# ---- checks on the published results and the ledgers -----------------------------
+# ---- checks on the published results and the money -----------------------------
 
-step "tessera verify: every draw from its published record alone (draw authority key pinned)"
-for g in "${games[@]}"; do
-  "$bin/tessera" verify --authority-key "$data/keys/keys/draw-authority.pub" \
-    "$data/draw/record-$g-$draw_no.json" >"$data/draw/verify-$g-$draw_no.txt" 2>&1 ||
-    fail "tessera verify $g/$draw_no: $(cat "$data/draw/verify-$g-$draw_no.txt")"
-done
+# shellcheck source=../deploy/demo/checks.sh
+. "$src/deploy/demo/checks.sh"
+step "tessera verify: every draw from its published record alone (draw authority key pinned); altered copies (a number, a reveal, a seal root) must fail"
+demo_check_records
+step "sales: every game sold, online and at retail tills"
+demo_check_sold
+step "payouts: every entry central built applied once at its node, credited to the wallet, payable at a terminal or owed at a claim centre; totals per node and per draw"
+demo_check_payouts
 step "tessera ledger-check: every node's double-entry ledger"
-for i in 1 2 3; do
-  "$bin/tessera" ledger-check --db "$data/node-$i/node.db" >"$data/node-$i/ledger-check.txt" 2>&1 ||
-    fail "tessera ledger-check node-$i: $(cat "$data/node-$i/ledger-check.txt")"
-done
-
+demo_check_ledgers
 # Invariant 1 of DESIGN.md: every bet with a receipt is in central's set
-# exactly once (entries_ticket is unique among live tickets).
-step "every receipt the players hold is at central"
-jq -r '.receipts[]?.ticket_id' "$data/receipts.jsonl" | grep -E '^[0-9a-f]{32}$' | sort -u \
-  >"$data/receipt-ids.txt"
-receipts_held=$(wc -l <"$data/receipt-ids.txt")
-receipts_at_central=$({
-  echo "CREATE TEMP TABLE r(id BLOB PRIMARY KEY); BEGIN;"
-  sed "s/.*/INSERT INTO temp.r VALUES(x'&');/" "$data/receipt-ids.txt"
-  echo "COMMIT; SELECT count(*) FROM temp.r JOIN entries e ON e.ticket_id = r.id AND e.kind = 1 AND e.conflict = 0;"
-} | sqlite3 -readonly "$data/central/central.db")
-[ "$receipts_held" -gt 0 ] || fail "no receipts at all: nothing was sold"
-[ "$receipts_at_central" = "$receipts_held" ] ||
-  fail "only $receipts_at_central of $receipts_held receipted tickets are at central"
+# exactly once.
+step "every receipt the players and the tills hold is at central"
+demo_check_receipts
 
 # ---- the summary ----------------------------------------------------------------------
 

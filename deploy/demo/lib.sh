@@ -46,12 +46,13 @@ demo_render() {
 
 # Starts a program in the background with its output in LOG; it is asked
 # to stop with SIGTERM, or with the signal in DEMO_STOP_SIGNAL (nats-server
-# exits 1 on SIGTERM and 0 on SIGINT, both after a clean shutdown).
-# usage: [DEMO_STOP_SIGNAL=INT] demo_start NAME LOG PROGRAM ARGS...
+# exits 1 on SIGTERM and 0 on SIGINT, both after a clean shutdown). With
+# DEMO_STDOUT set, standard output goes to that file instead.
+# usage: [DEMO_STOP_SIGNAL=INT] [DEMO_STDOUT=FILE] demo_start NAME LOG PROGRAM ARGS...
 demo_start() {
   local name=$1 log=$2
   shift 2
-  "$@" >>"$log" 2>&1 &
+  "$@" >>"${DEMO_STDOUT:-$log}" 2>>"$log" &
   demo_pids+=("$!")
   demo_names+=("$name")
   demo_sigs+=("${DEMO_STOP_SIGNAL:-TERM}")
@@ -108,6 +109,69 @@ demo_stop_all() {
   demo_pids=()
   demo_names=()
   demo_sigs=()
+}
+
+# Stops the named process like demo_stop_all does and forgets it.
+demo_stop_name() {
+  local i
+  for i in "${!demo_names[@]}"; do
+    if [ "${demo_names[$i]}" = "$1" ]; then
+      demo_stop_one "${demo_pids[$i]}" "${demo_names[$i]}" "${demo_sigs[$i]}"
+      demo_forget "$1"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Forgets the named process once it has exited (reaped here), so the name
+# can be started again; the three arrays stay aligned and dense.
+demo_forget() {
+  local i
+  for i in "${!demo_names[@]}"; do
+    if [ "${demo_names[$i]}" = "$1" ]; then
+      wait "${demo_pids[$i]}" 2>/dev/null || true
+      unset 'demo_pids[i]' 'demo_names[i]' 'demo_sigs[i]'
+      demo_pids=("${demo_pids[@]}")
+      demo_names=("${demo_names[@]}")
+      demo_sigs=("${demo_sigs[@]}")
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Waits for the named process to exit on its own; its exit status is the
+# function's, and it is forgotten. usage: demo_wait_exit NAME
+demo_wait_exit() {
+  local pid rc=0
+  pid=$(demo_pid "$1") || return 1
+  wait "$pid" || rc=$?
+  demo_forget "$1"
+  return "$rc"
+}
+
+# One request to the JetStream API of the nats-server on 127.0.0.1:PORT,
+# over the NATS text protocol (bash /dev/tcp: no nats CLI needed); prints
+# the one-line JSON answer. usage: demo_js_api PORT SUBJECT [JSON]
+demo_js_api() {
+  local port=$1 subj=$2 body=${3:-} fd line answer rc=1
+  exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
+  if IFS= read -r -t 5 line <&"$fd"; then # the server's INFO
+    printf 'CONNECT {"verbose":false,"pedantic":false}\r\nSUB _INBOX.demo 1\r\nPUB %s _INBOX.demo %d\r\n%s\r\n' \
+      "$subj" "${#body}" "$body" >&"$fd"
+    while IFS= read -r -t 5 line <&"$fd"; do
+      case $line in
+        MSG\ *)
+          IFS= read -r -t 5 answer <&"$fd" && printf '%s\n' "${answer%$'\r'}" && rc=0
+          break ;;
+        PING*) printf 'PONG\r\n' >&"$fd" ;;
+        -ERR*) echo "demo: nats-server: ${line%$'\r'}" >&2; break ;;
+      esac
+    done
+  fi
+  exec {fd}<&-
+  return "$rc"
 }
 
 # Waits until COMMAND succeeds, at most SECONDS; fails early when the named

@@ -1,13 +1,15 @@
 # The demo's closing summary (sourced by scripts/demo.sh after every check
 # passed). Reads only files the demo left in its data directory:
-#   load.json, receipts.jsonl       tessera-load's summary and every receipt
+#   load.json, receipts.jsonl       tessera-load's summary and every receipt (online)
+#   load-retail.json, receipts-retail.jsonl   the same for the retail tills
 #   central-status.json             tessera-central status --json
 #   draw/status.json                tessera-central draw status --json
 #   draw/ready-<game>-<draw>.json   tessera-central draw-ready --json
 #   draw/verify-*.txt, node-*/ledger-check.txt, node-*/health.json
 # the stopped nodes' stores (node-*/node.db, read only), and the shell
 # variables data, games, draw_no, regions, demo_date, demo_tz,
-# payouts_central, payouts_nodes, receipts_held, receipts_at_central, t_begin.
+# payouts_central, payouts_nodes, receipts_held, receipts_at_central, t_begin,
+# payout_lines (demo_check_payouts), replay, replay_line (replay_check).
 
 # jq: cents as money ("1234.05"), for non-negative amounts.
 demo_jq_money='def money: "\(. / 100 | floor).\(. % 100 | tostring | if length < 2 then "0" + . else . end)";'
@@ -22,8 +24,8 @@ demo_summary_nodes() {
   for i in 1 2 3; do
     node=node-$i
     sold=$(sqlite3 -readonly "$data/$node/node.db" "SELECT count(*) FROM tickets WHERE draw = $draw_no")
-    receipts=$(jq -r --arg n "$node" '.receipts[]? | select(.node == $n) | .ticket_id' \
-             "$data/receipts.jsonl" | wc -l)
+    receipts=$(cat "$data/receipts.jsonl" "$data/receipts-retail.jsonl" |
+               jq -r --arg n "$node" '.receipts[]? | select(.node == $n) | .ticket_id' | wc -l)
     central=$(jq -r --arg n "$node" '.nodes[] | select(.node == $n) | .tickets' "$data/central-status.json")
     seals=$(jq -r --arg n "$node" --argjson d "$draw_no" '
       [.nodes[] | select(.node == $n) | .draws[] | select(.draw == $d) | .state]
@@ -32,6 +34,12 @@ demo_summary_nodes() {
       "$node" "(${regions[$((i - 1))]})" "$sold" "$receipts" "$central" "$seals"
   done
   printf '  (a sale whose answer was lost on the way is at the node and at central, not with the player)\n'
+  printf '  online and retail (channel 1 and 2) per game, all nodes: %s\n' "$(
+    for node in node-1 node-2 node-3; do
+      sqlite3 -readonly -separator ' ' "$data/$node/node.db" \
+        "SELECT game, channel, count(*) FROM tickets WHERE draw = $draw_no GROUP BY 1, 2"
+    done | awk '{ n[$1 " " $2] += $3; g[$1] = 1 } END { for (x in g) printf "%s %d+%d, ", x, n[x " 1"], n[x " 2"] }' |
+    sed 's/, $//')"
 }
 
 demo_summary_draws() {
@@ -71,6 +79,8 @@ demo_summary_load() {
       | map("\(.[0].key) \(map(.value) | add)") | join(", ")
       | if . == "" then "  refusals: none" else "  refusals: \(.)" end )
   ' "$data/load.json"
+  jq -r '"  retail tills: \(.sent) requests, \(.ops.bet.ok) bets accepted; bet p50 \(.ops.bet.latency_ms.p50 * 100 | round / 100) ms, p99 \(.ops.bet.latency_ms.p99 * 100 | round / 100) ms"' \
+    "$data/load-retail.json"
 }
 
 demo_summary_checks() {
@@ -84,6 +94,13 @@ demo_summary_checks() {
   printf '  payouts applied: %s of %s payout entries central sent (each node applies each payout id once)\n' \
     "$payouts_nodes" "$payouts_central"
   printf '  verification: %s of %s draw records OK (tessera verify, draw-authority key pinned)\n' "$ok" "$n"
+  printf '  tampering: %s altered records (a number, a reveal, a seal root per draw) all rejected\n' \
+    "$(cat "$data"/draw/tamper-*-"$draw_no".txt | wc -l)"
+  printf '  payouts exactly once, credited where they belong; totals = central'"'"'s per node, = the settlement report per draw:\n'
+  printf '    %s\n' "${payout_lines[@]}"
+  if [ "$replay" = 1 ]; then
+    printf '  replay: %s\n' "$replay_line"
+  fi
   for i in 1 2 3; do
     printf '  node-%s %s\n' "$i" "$(head -1 "$data/node-$i/ledger-check.txt")"
   done
