@@ -18,6 +18,10 @@
 
 /* A fetch the writer could not store is redelivered after this delay. */
 #define PIPE_NAK_DELAY_MS 1000
+/* Expiry of a fetch sized to the consumer's backlog: it completes when
+ * those messages (or TSR_JS_FETCH_BYTES_MAX) arrived, long before this,
+ * unless the count was stale. */
+#define PIPE_BULK_WAIT_MS 2000
 /* The worker's pause after the bus refused a fetch (down, reconnecting). */
 #define PIPE_RETRY_MS 50
 
@@ -33,6 +37,7 @@ struct cpipe {
     pthread_cond_t ready_cv, free_cv;
     bool started, stop;
     int fill, take, ready;
+    uint64_t backlog; /* worker only: messages the consumer said it still held */
     slot slots[CENTRAL_PIPE_SLOTS];
 };
 
@@ -75,8 +80,15 @@ static bool worker_fill(tsr_central *c, cpipe *p)
     pthread_mutex_unlock(&p->mu);
     if (stop)
         return false;
-    tsr_status s = tsr_js_fetch(c->tickets, TSR_JS_FETCH_MAX, CENTRAL_PIPE_FETCH_WAIT_MS,
-                                &sl->msgs);
+    /* cnats 3.4 ends a waiting fetch at its Expires and drops what the
+     * server sends after, so a fetch must never be mid-delivery at its
+     * expiry (30 s AckWait stalls otherwise). An idle consumer waits for a
+     * single message; the consumer's pending count then sizes the next
+     * fetch to what is already there, which completes at once. */
+    int want = p->backlog > TSR_JS_FETCH_MAX ? TSR_JS_FETCH_MAX : (int)p->backlog;
+    tsr_status s = want > 0 ? tsr_js_fetch(c->tickets, want, PIPE_BULK_WAIT_MS, &sl->msgs)
+                            : tsr_js_fetch(c->tickets, 1, CENTRAL_PIPE_FETCH_WAIT_MS, &sl->msgs);
+    p->backlog = s == TSR_OK ? tsr_js_msg_pending(&sl->msgs, sl->msgs.count - 1) : 0;
     if (s == TSR_ERR_TIMEOUT)
         return true;
     if (s != TSR_OK) {

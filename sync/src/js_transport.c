@@ -586,6 +586,17 @@ uint64_t tsr_js_msg_delivered(const tsr_js_msgs *m, int i)
     return n;
 }
 
+uint64_t tsr_js_msg_pending(const tsr_js_msgs *m, int i)
+{
+    natsMsg *msg = msg_at(m, i);
+    jsMsgMetaData *md = NULL;
+    if (!msg || natsMsg_GetMetaData(&md, msg) != NATS_OK)
+        return 0;
+    uint64_t n = md->NumPending;
+    jsMsgMetaData_Destroy(md);
+    return n;
+}
+
 tsr_status tsr_js_msg_ack(const tsr_js_msgs *m, int i)
 {
     natsMsg *msg = msg_at(m, i);

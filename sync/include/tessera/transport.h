@@ -186,6 +186,10 @@ const char *tsr_js_msg_subject(const tsr_js_msgs *m, int i);
 const char *tsr_js_msg_id(const tsr_js_msgs *m, int i);
 /* How many times message i was delivered (1 on the first delivery). */
 uint64_t tsr_js_msg_delivered(const tsr_js_msgs *m, int i);
+/* How many messages the consumer still held for delivery when message i
+ * was sent (its metadata; 0 when unknown). A fetch of exactly that many
+ * completes at once instead of waiting out its expiry. */
+uint64_t tsr_js_msg_pending(const tsr_js_msgs *m, int i);
 /* Acknowledges message i (fire and forget: a lost ack means a redelivery,
  * which every consumer of ours handles idempotently). */
 tsr_status tsr_js_msg_ack(const tsr_js_msgs *m, int i) TSR_MUST_CHECK;
