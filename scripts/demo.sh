@@ -5,11 +5,15 @@
 # nats-server with JetStream, tessera-central, a witness and three regional
 # tessera-nodes with freshly generated keys and configs in a temporary data
 # directory; plays a selling day compressed into about a minute with
-# tessera-load (the surge at the end, the 15:00 cutoff right after); then
-# reconciliation, the draw with the witness, settlement and payouts; checks
-# the published draw record with `tessera verify` and every node's ledger
-# with `tessera ledger-check`; prints a summary and stops everything it
-# started. The data directory is left for inspection.
+# tessera-load, online players and retail tills, every game family (the
+# surge at the end, the 15:00 cutoff right after); then reconciliation, the
+# draw with the witness, settlement and payouts; checks (deploy/demo/
+# checks.sh) that every published draw record passes `tessera verify` and
+# altered copies do not, that every payout entry was applied once at its
+# node and credited where it belongs with central's and the settlement
+# report's totals, every node's ledger (`tessera ledger-check`) and every
+# receipt at central; prints a summary and stops everything it started.
+# The data directory is left for inspection.
 #
 # Clocks: every component runs the offset clock (config "clock": "offset"),
 # shifted so that "now" is shortly before 15:00 on a Wednesday in New York:
@@ -250,11 +254,6 @@ done
 
 # ---- the selling day ---------------------------------------------------------
 
-# The day ends 2 s before the cutoff so the surge peaks while sales are
-# still open (a node refuses from cutoff - margin - clock error on).
-left_ms=$(( cut_real_ms - $(date +%s%3N) - setup_allow_s * 1000 - 2000 ))
-[ "$left_ms" -ge 5000 ] || fail "starting took too long: ${left_ms} ms left for the day"
-sell_s=$(awk -v ms="$left_ms" 'BEGIN { printf "%.1f", ms / 1000 }')
 # Retail beside online: an agent on terminal term-1 at every node, its
 # float funded by the operator CLI beside the running node.
 retail_peak=$(( peak / 10 > 0 ? peak / 10 : 1 ))
@@ -264,6 +263,12 @@ for i in 1 2 3; do
   "$bin/tessera" player float --db "$data/node-$i/node.db" --terminal term-1 --amount 20000.00 \
     --ref "demo-float-node-$i" >>"$data/logs/operator.log" 2>&1 || fail "float at node-$i (see $data/logs/operator.log)"
 done
+
+# The day ends 2 s before the cutoff so the surge peaks while sales are
+# still open (a node refuses from cutoff - margin - clock error on).
+left_ms=$(( cut_real_ms - $(date +%s%3N) - setup_allow_s * 1000 - 2000 ))
+[ "$left_ms" -ge 5000 ] || fail "starting took too long: ${left_ms} ms left for the day"
+sell_s=$(awk -v ms="$left_ms" 'BEGIN { printf "%.1f", ms / 1000 }')
 step "tessera-load: a selling day compressed into ${sell_s}s, peak $peak bets/s at the cutoff, $players players online, 3 retail tills at $retail_peak bets/s"
 targets=()
 for p in "${node_ports[@]}"; do targets+=(--target "coap://127.0.0.1:$p"); done

@@ -1,10 +1,16 @@
 /* The README's first command, scripts/demo.sh (docs/demo.md), in its
- * --quick form on the programs of this build: the whole demo day end to
- * end (keys, NATS, central's day daemon, a witness, three nodes, a short
- * selling day, cutoff, reconciliation, draw, settlement, payouts, verify,
- * ledger-check) exits 0 and its summary shows every check passed; a step
- * that fails makes it exit 1 and stop everything it started; bad options
- * and missing programs give the sysexits codes. */
+ * --quick --replay-check form on the programs of this build: the whole
+ * demo day end to end (keys, NATS, central's day daemon, a witness, three
+ * nodes, a short selling day of every game family online and at retail
+ * tills, cutoff, reconciliation, draw, settlement, payouts, verify with
+ * altered records rejected, every payout once with central's totals,
+ * ledger-check) plus the payout replays (a node killed while it applies its
+ * payouts, central re-sending, a node's whole control stream redelivered)
+ * exits 0 and its summary shows every check passed. The checks themselves
+ * fail on a prize credited twice or a payout not applied
+ * (deploy/demo/recheck.sh on the day's data, altered). A step that fails
+ * makes the demo exit 1 and stop everything it started; bad options and
+ * missing programs give the sysexits codes. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +21,7 @@
 
 #include "tsr_test.h"
 
-/* The quick day takes ~35 s here; the bound leaves room for a busy CI
+/* The quick day with its replays takes ~40 s here (release and ASan); the bound leaves room for a busy CI
  * machine and for sanitizer builds, and stays under CTest's 300 s. */
 #define DEMO_CASE_TIMEOUT_S 280
 #define PATH_SIZE 1024
@@ -72,9 +78,59 @@ static void assert_nothing_left(void)
 
 static char out[OUT_MAX];
 
+/* deploy/demo/recheck.sh on the day's data directory, the checks named
+ * (all when ""); its exit status, its output in text. */
+static int recheck(const char *checks, char *text, size_t cap)
+{
+    char script[PATH_SIZE];
+    tsr_test_src("deploy/demo/recheck.sh", script, sizeof script);
+    int rc = tsr_test_sh("%s %s/day %s %s >%s/recheck.txt 2>&1", script, dir, bin_dir(), checks,
+                         dir);
+    char path[PATH_SIZE];
+    snprintf(path, sizeof path, "%s/recheck.txt", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, cap - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    printf("---- recheck ----\n%s\n", text);
+    return rc;
+}
+
+/* SQL on node-2's store of the day (sqlite3), for the altered-books cases. */
+static void node2_sql(const char *sql)
+{
+    ck_assert_int_eq(tsr_test_sh("sqlite3 %s/day/node-2/node.db \"%s\"", dir, sql), 0);
+}
+
+/* The demo's payout checks fail on a prize credited twice and on a payout
+ * entry the node never applied, naming the node and the payout; restored,
+ * they pass again. Runs on the data the quick day left. */
+static void checks_can_fail(void)
+{
+    char text[8192];
+    ck_assert_int_eq(recheck("", text, sizeof text), 0);
+    ck_assert_int_eq(tsr_test_sh("cp %s/day/node-2/node.db %s/node2.bak", dir, dir), 0);
+    /* a second ledger transaction crediting the same prize again */
+    node2_sql("INSERT INTO ledger_tx(kind, ref, at_ns) SELECT kind, ref, at_ns FROM ledger_tx"
+              " WHERE kind = 'payout' ORDER BY id LIMIT 1;"
+              " INSERT INTO ledger_entries SELECT last_insert_rowid(), account_id, amount"
+              " FROM ledger_entries WHERE tx_id = (SELECT min(id) FROM ledger_tx WHERE kind = 'payout');");
+    ck_assert_int_ne(recheck("payouts", text, sizeof text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "FAILED: payouts at node-2"));
+    ck_assert_ptr_nonnull(strstr(text, "2 ledger transactions"));
+    ck_assert_int_eq(tsr_test_sh("cp %s/node2.bak %s/day/node-2/node.db", dir, dir), 0);
+    /* a payout entry central sent that the node has no record of */
+    node2_sql("DELETE FROM sync_payouts WHERE payout_id = (SELECT min(payout_id) FROM sync_payouts)");
+    ck_assert_int_ne(recheck("payouts", text, sizeof text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "not applied as central built it"));
+    ck_assert_int_eq(tsr_test_sh("cp %s/node2.bak %s/day/node-2/node.db", dir, dir), 0);
+    ck_assert_int_eq(recheck("payouts", text, sizeof text), 0);
+}
+
 START_TEST(quick_day_end_to_end)
 {
-    ck_assert_int_eq(run_demo(bin_dir(), "--quick", out, sizeof out), 0);
+    ck_assert_int_eq(run_demo(bin_dir(), "--quick --replay-check", out, sizeof out), 0);
     long x, y;
     counts(out, "receipts at central:", &x, &y);
     ck_assert(y > 0 && x == y);
@@ -89,6 +145,22 @@ START_TEST(quick_day_end_to_end)
         p++;
     }
     ck_assert_int_eq(ledgers, 3);
+    /* every family: keno moved onto the day's cutoff beside the others */
+    static const char *const games[] = {"lotto649:", "powerball:", "pick3:", "pick4:", "keno:",
+                                        "bonusbet:"};
+    for (size_t i = 0; i < sizeof games / sizeof games[0]; i++)
+        ck_assert_msg(strstr(out, games[i]) != NULL, "no %s in the summary", games[i]);
+    ck_assert_ptr_nonnull(strstr(out, "retail tills:"));
+    /* six records, three altered copies of each, all rejected */
+    ck_assert_ptr_nonnull(strstr(out, "tampering: 18 altered records"));
+    const char *nodes[] = {"    node-1: ", "    node-2: ", "    node-3: "};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_msg(strstr(out, nodes[i]) != NULL, "no payout line for %s", nodes[i]);
+    /* the replays: node-3 killed after some of its payouts committed */
+    ck_assert_ptr_nonnull(strstr(out, "payouts booked as new,"));
+    ck_assert_ptr_nonnull(strstr(out, "duplicates dropped by message id"));
+    ck_assert_ptr_nonnull(strstr(out, "no payout booked as new"));
+    ck_assert_ptr_nonnull(strstr(out, "nothing paid twice, every node's books unchanged"));
     ck_assert_ptr_nonnull(strstr(out, "Demo OK."));
     ck_assert_ptr_null(strstr(out, "FAILED"));
     char path[PATH_SIZE];
@@ -98,6 +170,7 @@ START_TEST(quick_day_end_to_end)
     snprintf(path, sizeof path, "%s/day/receipts.jsonl", dir);
     ck_assert_int_eq(stat(path, &sb), 0);
     assert_nothing_left();
+    checks_can_fail();
 }
 END_TEST
 
