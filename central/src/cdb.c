@@ -49,9 +49,6 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS receipts(node_id INTEGER NOT NULL, up_to_seq INTEGER NOT NULL,"
     " chain BLOB NOT NULL, issued_at_ns INTEGER NOT NULL, PRIMARY KEY(node_id, up_to_seq));";
 
-#define CDB_STR_(x) #x
-#define CDB_STR(x) CDB_STR_(x)
-
 /* Version 1 → 2: the live tickets' ids move from the unique index on
  * entries into ticket_ids. Runs once, in one transaction, at open. */
 static const char *const migrate_v2 =

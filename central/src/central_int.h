@@ -11,6 +11,9 @@
  * the table ticket_ids instead of a unique index on entries. cdb_open
  * migrates older stores and refuses newer ones (TSR_ERR_VERSION). */
 #define CDB_SCHEMA_VERSION 2
+/* A numeric constant as an SQL literal. */
+#define CDB_STR_(x) #x
+#define CDB_STR(x) CDB_STR_(x)
 /* Prepared statements cached per connection (all SQL is constant). */
 #define CDB_STMT_MAX 64
 /* Seals fetched per step (rare messages: one per node per draw). */

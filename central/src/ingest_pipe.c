@@ -22,6 +22,9 @@
  * those messages (or TSR_JS_FETCH_BYTES_MAX) arrived, long before this,
  * unless the count was stale. */
 #define PIPE_BULK_WAIT_MS 2000
+/* The writer's own checkpoint threshold once the checkpointer runs: only a
+ * safety valve (256 MiB of WAL) should the checkpointer fall behind. */
+#define PIPE_WAL_VALVE_PAGES 65536
 /* The worker's pause after the bus refused a fetch (down, reconnecting). */
 #define PIPE_RETRY_MS 50
 
@@ -32,7 +35,10 @@ typedef struct slot {
 } slot;
 
 struct cpipe {
-    pthread_t thread;
+    pthread_t thread, ckpt_thread;
+    sqlite3 *ckpt_db;   /* the checkpointer's own connection */
+    bool ckpt_started, ckpt_due;
+    pthread_cond_t ckpt_cv;
     pthread_mutex_t mu;
     pthread_cond_t ready_cv, free_cv;
     bool started, stop;
@@ -118,6 +124,54 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Copies committed WAL frames into the database after each commit, on its
+ * own connection and thread (PASSIVE: never blocks the writer), so the
+ * writer's COMMIT no longer pays for checkpoints (measured: 12-15% of its
+ * time at 1M tickets). Durability is unchanged: a commit is on disk in the
+ * WAL (synchronous=FULL) before its ack, whoever checkpoints it later. */
+static void *checkpointer(void *arg)
+{
+    cpipe *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && !p->ckpt_due)
+            pthread_cond_wait(&p->ckpt_cv, &p->mu);
+        if (p->stop)
+            break;
+        p->ckpt_due = false;
+        pthread_mutex_unlock(&p->mu);
+        /* Busy (a reader holds old frames) is fine: the next commit retries. */
+        (void)sqlite3_wal_checkpoint_v2(p->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts the checkpointer; without it the writer checkpoints as SQLite's
+ * default does (nothing is lost, only speed). */
+static void checkpointer_start(tsr_central *c, cpipe *p)
+{
+    if (sqlite3_open_v2(c->o.db_path, &p->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK ||
+        sqlite3_exec(p->ckpt_db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK ||
+        pthread_create(&p->ckpt_thread, NULL, checkpointer, p) != 0) {
+        sqlite3_close(p->ckpt_db);
+        p->ckpt_db = NULL;
+        return;
+    }
+    p->ckpt_started = true;
+    CENTRAL_BEST_EFFORT(cdb_exec(&c->db, "PRAGMA wal_autocheckpoint=" CDB_STR(PIPE_WAL_VALVE_PAGES)));
+}
+
+static void checkpoint_soon(cpipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->ckpt_due = true;
+    pthread_cond_signal(&p->ckpt_cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
 static tsr_status pipe_start(tsr_central *c)
 {
     cpipe *p = calloc(1, sizeof *p);
@@ -129,8 +183,10 @@ static tsr_status pipe_start(tsr_central *c)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->ready_cv, &ca);
     pthread_cond_init(&p->free_cv, &ca);
+    pthread_cond_init(&p->ckpt_cv, &ca);
     pthread_condattr_destroy(&ca);
     c->pipe = p;
+    checkpointer_start(c, p);
     if (pthread_create(&p->thread, NULL, worker, c) != 0) {
         central_pipe_stop(c);
         return TSR_ERR_NOMEM;
@@ -144,13 +200,19 @@ void central_pipe_stop(tsr_central *c)
     cpipe *p = c->pipe;
     if (!p)
         return;
-    if (p->started) {
-        pthread_mutex_lock(&p->mu);
-        p->stop = true;
-        pthread_cond_broadcast(&p->free_cv);
-        pthread_mutex_unlock(&p->mu);
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->free_cv);
+    pthread_cond_broadcast(&p->ckpt_cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->started)
         pthread_join(p->thread, NULL);
+    if (p->ckpt_started) {
+        pthread_join(p->ckpt_thread, NULL);
+        /* The writer checkpoints at its usual threshold again. */
+        CENTRAL_BEST_EFFORT(cdb_exec(&c->db, "PRAGMA wal_autocheckpoint=1000"));
     }
+    sqlite3_close(p->ckpt_db);
     /* Fetched but never written: hand them back at once for the next run. */
     for (int k = 0; k < p->ready; k++)
         nak_slot(&p->slots[(p->take + k) % CENTRAL_PIPE_SLOTS], 0);
@@ -160,6 +222,7 @@ void central_pipe_stop(tsr_central *c)
     }
     pthread_cond_destroy(&p->ready_cv);
     pthread_cond_destroy(&p->free_cv);
+    pthread_cond_destroy(&p->ckpt_cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
     c->pipe = NULL;
@@ -267,5 +330,7 @@ tsr_status central_pipe_step(tsr_central *c, int64_t wait_ms, tsr_central_step_s
             CENTRAL_BEST_EFFORT(tsr_js_msg_ack(&sl->msgs, i)); /* a lost ack is a redelivery, absorbed */
     }
     release(p, n);
+    if (p->ckpt_started)
+        checkpoint_soon(p);
     return TSR_OK;
 }
