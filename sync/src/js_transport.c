@@ -73,6 +73,17 @@ static void on_reconnected(natsConnection *nc, void *closure)
     tsr_log_info(js->log, "nats_reconnected", NULL);
 }
 
+/* A first connect that failed and then succeeded in the background. Being
+ * set is what makes the connect asynchronous: with no callback, cnats's
+ * natsConnection_Connect blocks until a server answers (forever with
+ * MaxReconnect -1), so a node started while NATS is down never served. */
+static void on_connected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    tsr_js *js = closure;
+    tsr_log_info(js->log, "nats_connected", "after=background_retry");
+}
+
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     (void)nc;
@@ -161,7 +172,7 @@ static natsStatus make_nats_opts(tsr_js *js, const tsr_js_opts *o, natsOptions *
     if (s == NATS_OK) s = natsOptions_SetTimeout(no, js->timeout_ms);
     if (s == NATS_OK) s = natsOptions_SetMaxPendingMsgs(no, TSR_JS_SUB_PENDING_MAX);
     if (s == NATS_OK && o->background_connect)
-        s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+        s = natsOptions_SetRetryOnFailedConnect(no, true, on_connected, js);
     if (s != NATS_OK)
         natsOptions_Destroy(no);
     else
