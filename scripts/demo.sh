@@ -352,6 +352,27 @@ payouts_central=$(payouts_of central 1 2 3)
 step "nodes apply the payouts: $payouts_central entries (node-1 $(central_payouts_for node-1), node-2 $(central_payouts_for node-2), node-3 $(central_payouts_for node-3))"
 demo_wait_for 60 "" "every payout applied at the nodes" payouts_applied_at "${paying[@]}" ||
   fail "the nodes applied $(payouts_of nodes "${paying[@]}") of $(payouts_of central "${paying[@]}") payouts"
+# A retail prize is paid in cash at a till of its node, once: the agent
+# logs in on term-1 and pays the slip (serial and check code as printed);
+# the same slip again is refused with TSR_ERR_CLAIM_PAID.
+till() {
+  "$bin/tessera-terminal" --node "coap://127.0.0.1:$1" --terminal term-1 --state "$data/logs/till-$1.state" \
+    --timeout 5 --json --keep-going --script -
+}
+retail_paid=0
+for i in "${paying[@]}"; do
+  slip=$(sqlite3 -readonly "$data/node-$i/node.db" ".timeout 5000" "
+    SELECT t.serial || ' ' || printf('%06d', t.check_code) FROM payouts p
+    JOIN tickets t ON lower(hex(t.id)) = p.ticket_id WHERE p.state = 'payable' ORDER BY p.payout_id LIMIT 1")
+  [ -n "$slip" ] || continue
+  printf 'login clerk 2468\npay %s\npay %s\n' "$slip" "$slip" | till "${node_ports[$((i - 1))]}" \
+    >"$data/node-$i/till-pay.jsonl" 2>>"$data/logs/till.log" || true
+  jq -s -e '.[0].ok and .[1].ok and (.[2].ok | not) and .[2].error == "TSR_ERR_CLAIM_PAID"' \
+    "$data/node-$i/till-pay.jsonl" >/dev/null ||
+    fail "node-$i's till paying retail slip $slip once: $(tr '\n' ' ' <"$data/node-$i/till-pay.jsonl")"
+  retail_paid=$((retail_paid + 1))
+done
+step "a till paid a retail prize in cash at $retail_paid nodes (the same slip again: TSR_ERR_CLAIM_PAID)"
 if [ "$replay" = 1 ]; then
   step "replay check: redelivery and a node killed while paying must pay nothing twice"
   replay_check

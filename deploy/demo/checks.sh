@@ -72,8 +72,9 @@ demo_check_records() {
 # A win is booked once (sync_payouts, the accounts' payouts row, one
 # ledger transaction) and credited where it belongs: an online ticket's
 # wallet (player:<id>), a retail ticket's prize_payable (state payable, or
-# paid at a terminal), a claim-centre prize owed (claim_centre). A refund
-# returns the stake once (one "refund" transaction for the ticket).
+# paid: then exactly one terminal payment, "claim", of the net amount), a
+# claim-centre prize owed (claim_centre). A refund returns the stake once
+# (one "refund" transaction for the ticket).
 demo_payout_sql() {
   local node=$1 d=$2
   cat <<SQL
@@ -117,6 +118,16 @@ SELECT 'prize ' || w.pid || ': state ' || coalesce(p.state, 'missing') || ', not
                                            ELSE 'payable' END,
                                       CASE WHEN w.klass <> 3 AND w.player_id IS NULL
                                            THEN 'paid' ELSE '-' END);
+SELECT 'prize ' || pid || ': ' || n || ' payments at a terminal in state ' || coalesce(state, 'missing')
+  FROM (SELECT w.pid, p.state,
+          (SELECT count(*) FROM ledger_tx x WHERE x.kind = 'claim' AND x.ref = w.tid) AS n
+        FROM wins w LEFT JOIN payouts p ON p.payout_id = w.pid)
+  WHERE n <> (CASE WHEN state = 'paid' THEN 1 ELSE 0 END);
+SELECT 'prize ' || pid || ': paid ' || coalesce(got, 'nothing') || ' at a terminal, not ' || (amt - wh)
+  FROM (SELECT w.*, (SELECT sum(e.amount) FROM ledger_tx x JOIN ledger_entries e ON e.tx_id = x.id
+                     WHERE x.kind = 'claim' AND x.ref = w.tid AND e.amount > 0) AS got
+        FROM wins w JOIN payouts p ON p.payout_id = w.pid AND p.state = 'paid')
+  WHERE got IS NOT amt - wh;
 SELECT 'payout transaction ' || ref || ' is no prize central sent'
   FROM ledger_tx x WHERE x.kind = 'payout' AND x.ref NOT IN (SELECT pid FROM wins)
    AND x.ref IN (SELECT payout_id FROM payouts p JOIN tickets t ON lower(hex(t.id)) = p.ticket_id
@@ -131,7 +142,8 @@ SQL
 }
 
 # One line of a node's payouts of draw D from its own tables:
-# "<wins> <gross> <withheld> <refunds> <refunded> <wallet> <payable> <claim>".
+# "<wins> <gross> <withheld> <refunds> <refunded> <wallet> <payable> <paid> <claim>"
+# (payable counts the retail prizes, paid those of them a till paid).
 demo_node_payout_totals() {
   sqlite3 -readonly -separator ' ' "$data/$1/node.db" "
     SELECT (SELECT count(*) FROM sync_payouts WHERE draw = $2 AND kind = 1),
@@ -143,6 +155,8 @@ demo_node_payout_totals() {
              WHERE s.draw = $2 AND p.state = 'credited'),
            (SELECT count(*) FROM payouts p JOIN sync_payouts s ON lower(hex(s.payout_id)) = p.payout_id
              WHERE s.draw = $2 AND p.state IN ('payable', 'paid')),
+           (SELECT count(*) FROM payouts p JOIN sync_payouts s ON lower(hex(s.payout_id)) = p.payout_id
+             WHERE s.draw = $2 AND p.state = 'paid'),
            (SELECT count(*) FROM payouts p JOIN sync_payouts s ON lower(hex(s.payout_id)) = p.payout_id
              WHERE s.draw = $2 AND p.state = 'claim_centre')"
 }
@@ -162,7 +176,7 @@ demo_central_payout_totals() {
 # the nodes, per game, they are the settlement report's (draw/status.json).
 # Sets payout_lines (for the summary).
 demo_check_payouts() {
-  local i node problems want got g report nodes_sum w gross wh rf rfc wallet payable claim
+  local i node problems want got g report nodes_sum w gross wh rf rfc wallet payable paid claim
   payout_lines=()
   for i in 1 2 3; do
     node=node-$i
@@ -172,10 +186,10 @@ demo_check_payouts() {
     [ -z "$problems" ] || fail "payouts at $node: $(head -3 <<<"$problems" | tr '\n' ';') ($(wc -l <<<"$problems") problems)"
     want=$(demo_central_payout_totals "$node" "$draw_no")
     got=$(demo_node_payout_totals "$node" "$draw_no")
-    [ "${got% * * *}" = "$want" ] ||
+    [ "${got% * * * *}" = "$want" ] ||
       fail "payout totals at $node (wins gross withheld refunds refunded) $got, central's $want"
-    read -r w gross wh rf rfc wallet payable claim <<<"$got"
-    payout_lines+=("$node: $w wins $(demo_money "$gross") (withheld $(demo_money "$wh")): $wallet to wallets, $payable payable at terminals, $claim claim centre; $rf refunds $(demo_money "$rfc")")
+    read -r w gross wh rf rfc wallet payable paid claim <<<"$got"
+    payout_lines+=("$node: $w wins $(demo_money "$gross") (withheld $(demo_money "$wh")): $wallet to wallets, $payable payable at terminals ($paid paid by a till), $claim claim centre; $rf refunds $(demo_money "$rfc")")
   done
   for g in "${games[@]}"; do
     report=$(jq -r --arg g "$g" --argjson d "$draw_no" '.draws[] | select(.game == $g and .draw == $d)

@@ -151,6 +151,7 @@ START_TEST(quick_day_end_to_end)
     for (size_t i = 0; i < sizeof games / sizeof games[0]; i++)
         ck_assert_msg(strstr(out, games[i]) != NULL, "no %s in the summary", games[i]);
     ck_assert_ptr_nonnull(strstr(out, "retail tills:"));
+    ck_assert_ptr_nonnull(strstr(out, "a till paid a retail prize in cash at"));
     /* six records, three altered copies of each, all rejected */
     ck_assert_ptr_nonnull(strstr(out, "tampering: 18 altered records"));
     const char *nodes[] = {"    node-1: ", "    node-2: ", "    node-3: "};
