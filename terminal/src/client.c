@@ -203,7 +203,10 @@ static void complete(tsr_client *c, int i, tsr_response *r)
     client_slot *s = &c->slots[i];
     tsr_client_cb cb = s->cb;
     void *user = s->user;
-    r->attempts = s->attempts;
+    r->attempts = s->attempts + s->retried;
+    free(s->reply); /* a finished reply was taken by the caller first */
+    s->reply = NULL;
+    s->reply_cap = 0;
     list_unlink(c, i);
     s->used = false;
     c->free_stack[c->free_top++] = i;
@@ -311,6 +314,13 @@ static coap_pdu_t *build_pdu(tsr_client *c, coap_session_t *s, int i)
     }
     if (ok && q)
         ok = add_split(pdu, COAP_OPTION_URI_QUERY, q + 1, strlen(q + 1), '&');
+    if (ok && sl->block_num) {
+        uint8_t b2[4];
+        ok = coap_add_option(pdu, COAP_OPTION_BLOCK2,
+                             coap_encode_var_safe(b2, sizeof b2,
+                                                  (sl->block_num << 4) | sl->block_szx),
+                             b2) != 0;
+    }
     if (ok && sl->body_len)
         ok = coap_add_data(pdu, sl->body_len, sl->body) != 0;
     if (!ok) {
@@ -366,6 +376,11 @@ tsr_status tsr_client_send(tsr_client *c, int session, tsr_method method, const 
     sl->cb = cb;
     sl->user = user;
     sl->prev = sl->next = NO_SLOT;
+    sl->block_num = 0;
+    sl->block_szx = 0;
+    sl->etag_len = 0;
+    sl->retried = 0;
+    sl->reply_len = 0;
     memcpy(sl->path, path, plen + 1);
     sl->body_len = body_len;
     if (body_len)
@@ -407,6 +422,97 @@ static tsr_client *client_of(coap_session_t *s)
     return coap_get_app_data(coap_session_get_context(s));
 }
 
+/* What one block of a Block2 reply left to do. */
+typedef enum block_step { BLOCK_WAIT, BLOCK_LAST, BLOCK_FAILED } block_step;
+
+/* Asks for block num of slot i's reply under a new token (a late copy of
+ * the previous block then names no slot); its resends are its own. */
+static void ask_block(tsr_client *c, int i, uint32_t num, uint8_t szx)
+{
+    client_slot *sl = &c->slots[i];
+    sl->block_num = num;
+    sl->block_szx = szx;
+    sl->retried += sl->attempts - 1;
+    sl->attempts = 0;
+    sl->gen++;
+    send_attempt(c, i, tsr_clock_mono_ns(c->clock));
+}
+
+/* The ETag of block 0 is kept; a later block with another one belongs to
+ * a body that changed in between (a history page): start over. */
+static bool etag_matches(client_slot *sl, const coap_pdu_t *rcvd, uint32_t num)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *o = coap_check_option(rcvd, COAP_OPTION_ETAG, &it);
+    size_t len = o ? coap_opt_length(o) : 0;
+    if (len > sizeof sl->etag)
+        len = sizeof sl->etag;
+    if (num == 0) {
+        sl->etag_len = (uint8_t)len;
+        if (len)
+            memcpy(sl->etag, coap_opt_value(o), len);
+        return true;
+    }
+    return len == sl->etag_len && (len == 0 || memcmp(sl->etag, coap_opt_value(o), len) == 0);
+}
+
+static bool append_reply(client_slot *sl, const uint8_t *data, size_t len)
+{
+    if (sl->reply_len + len > sl->reply_cap) {
+        size_t cap = sl->reply_cap ? sl->reply_cap * 2 : 4096;
+        while (cap < sl->reply_len + len)
+            cap *= 2;
+        uint8_t *p = realloc(sl->reply, cap);
+        if (!p)
+            return false;
+        sl->reply = p;
+        sl->reply_cap = cap;
+    }
+    if (len)
+        memcpy(sl->reply + sl->reply_len, data, len);
+    sl->reply_len += len;
+    return true;
+}
+
+/* One block of a reply that comes block-wise (RFC 7959 Block2). libcoap
+ * 4.3.1 cannot do this for us: it drops a block-wise separate response to
+ * a CON request (the empty ACK retired the request it would build the
+ * transfer on), and that is how the node answers a bet whose receipts
+ * outgrow a datagram. So every reply is put together here, the same way. */
+static block_step take_block(tsr_client *c, int i, const coap_pdu_t *rcvd, const coap_block_t *b,
+                             const uint8_t *data, size_t len)
+{
+    client_slot *sl = &c->slots[i];
+    if (b->num != sl->block_num)
+        return BLOCK_WAIT; /* not the block asked for: its own will come */
+    if (!etag_matches(sl, rcvd, b->num)) {
+        /* each start over spends an attempt, so a body that never holds
+         * still ends the request */
+        if (++sl->retried + sl->attempts >= sl->max_attempts) {
+            complete_failed(c, i, TSR_ERR_UNAVAILABLE);
+            return BLOCK_FAILED;
+        }
+        sl->reply_len = 0;
+        ask_block(c, i, 0, 0);
+        return BLOCK_WAIT;
+    }
+    tsr_status st = TSR_OK;
+    if (((size_t)b->num << (b->szx + 4)) != sl->reply_len || (b->m && len != (1u << (b->szx + 4))))
+        st = TSR_ERR_PROTO; /* a block that does not follow the ones we have */
+    else if (sl->reply_len + len > TSR_CLIENT_REPLY_MAX)
+        st = TSR_ERR_TOO_LARGE;
+    else if (!append_reply(sl, data, len))
+        st = TSR_ERR_NOMEM;
+    if (st != TSR_OK) {
+        complete_failed(c, i, st);
+        return BLOCK_FAILED;
+    }
+    if (!b->m)
+        return BLOCK_LAST;
+    ask_block(c, i, b->num + 1, (uint8_t)b->szx);
+    return BLOCK_WAIT;
+}
+
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
                                    const coap_pdu_t *rcvd, const coap_mid_t mid)
 {
@@ -419,10 +525,22 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
         return COAP_RESPONSE_OK; /* a late duplicate of a finished request */
     coap_pdu_code_t pc = coap_pdu_get_code(rcvd);
     tsr_response r = {.code = COAP_RESPONSE_CLASS(pc) * 100 + (pc & 0x1f), .max_age_s = -1};
-    size_t len = 0, off = 0, total = 0;
+    size_t len = 0;
     const uint8_t *data = NULL;
-    if (!coap_get_data_large(rcvd, &len, &data, &off, &total))
+    if (!coap_get_data(rcvd, &len, &data))
         len = 0;
+    coap_block_t b;
+    uint8_t *whole = NULL; /* a reply put together from blocks, freed after */
+    if (r.code >= 200 && r.code < 300 && coap_get_block(rcvd, COAP_OPTION_BLOCK2, &b) &&
+        (b.m || b.num > 0 || c->slots[i].block_num > 0)) {
+        if (take_block(c, i, rcvd, &b, data, len) != BLOCK_LAST)
+            return COAP_RESPONSE_OK;
+        whole = c->slots[i].reply;
+        data = whole;
+        len = c->slots[i].reply_len;
+        c->slots[i].reply = NULL;
+        c->slots[i].reply_cap = 0;
+    }
     r.body = len ? data : NULL;
     r.body_len = len;
     if (r.code >= 200 && r.code < 300) {
@@ -433,6 +551,7 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
         r.max_age_s = max_age_of(rcvd);
     }
     complete(c, i, &r);
+    free(whole);
     return COAP_RESPONSE_OK;
 }
 
@@ -588,8 +707,8 @@ static tsr_status open_context(tsr_client *c, char *err, size_t errlen)
         return TSR_ERR_UNAVAILABLE;
     }
     coap_set_app_data(c->ctx, c);
-    if (c->confirmable) /* history pages may come block-wise (RFC 7959) */
-        coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    /* No COAP_BLOCK_USE_LIBCOAP: replies that come block-wise are put
+     * together by take_block (see there why). */
     coap_register_response_handler(c->ctx, on_response);
     coap_register_nack_handler(c->ctx, on_nack);
     coap_register_event_handler(c->ctx, on_event);

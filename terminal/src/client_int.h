@@ -20,6 +20,14 @@ typedef struct client_slot {
     int64_t deadline_ns;
     int prev, next;         /* timeout list links (slot indices) */
     size_t body_len;
+    /* A reply that comes block-wise (RFC 7959 Block2), put together here. */
+    uint32_t block_num;     /* the block asked for next (0: the plain request) */
+    uint8_t block_szx;      /* its size exponent, from the node's first block */
+    uint8_t etag_len;
+    uint8_t etag[8];        /* of the first block: a later one must match */
+    int retried;            /* resends made for earlier blocks */
+    uint8_t *reply;         /* owned; NULL until a reply comes in blocks */
+    size_t reply_len, reply_cap;
     char path[TSR_CLIENT_PATH_MAX];
     uint8_t body[TSR_CLIENT_BODY_MAX];
 } client_slot;

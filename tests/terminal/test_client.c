@@ -104,6 +104,55 @@ static void h_flaky(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req
     reply(resp, 201, buf);
 }
 
+/* Bodies larger than a datagram, served block-wise (RFC 7959 Block2) by
+ * libcoap from the request's Block2 option. */
+#define BIG_MAX (300 * 1024)
+static char big_body[BIG_MAX + 32];
+static int shifty_count;
+
+static void blocked(const coap_pdu_t *req, coap_pdu_t *resp, const char *text)
+{
+    coap_add_data_blocked_response(req, resp, COAP_MEDIATYPE_APPLICATION_JSON, -1, strlen(text),
+                                   (const uint8_t *)text);
+}
+
+/* GET /v1/big?n=N: {"pad":"0123..."} of about N bytes. */
+static void h_big(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+                  const coap_string_t *q, coap_pdu_t *resp)
+{
+    (void)r, (void)s;
+    long n = q && q->length > 2 ? strtol((const char *)q->s + 2, NULL, 10) : 0;
+    if (n < 16 || n > BIG_MAX)
+        n = 16;
+    int k = snprintf(big_body, sizeof big_body, "{\"pad\":\"");
+    for (long i = 0; i < n; i++)
+        big_body[k++] = (char)('0' + i % 10);
+    snprintf(big_body + k, sizeof big_body - (size_t)k, "\"}");
+    blocked(req, resp, big_body);
+}
+
+/* A large body that differs at every request, so its ETag does too. */
+static void h_shifty(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+                     const coap_string_t *q, coap_pdu_t *resp)
+{
+    (void)r, (void)s, (void)q;
+    int k = snprintf(big_body, sizeof big_body, "{\"n\":%d,\"pad\":\"", ++shifty_count);
+    memset(big_body + k, 'x', 3000);
+    snprintf(big_body + k + 3000, 8, "\"}");
+    blocked(req, resp, big_body);
+}
+
+/* Block 0 with More set but shorter than its block size: not RFC 7959. */
+static void h_gappy(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+                    const coap_string_t *q, coap_pdu_t *resp)
+{
+    (void)r, (void)s, (void)req, (void)q;
+    uint8_t b[4];
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE(205));
+    coap_add_option(resp, COAP_OPTION_BLOCK2, coap_encode_var_safe(b, sizeof b, (1 << 3) | 6), b);
+    coap_add_data(resp, 100, (const uint8_t *)big_body);
+}
+
 static void add(coap_context_t *ctx, const char *path, coap_request_t m, coap_method_handler_t h)
 {
     coap_resource_t *r = coap_get_resource_from_uri_path(ctx, coap_make_str_const(path));
@@ -141,6 +190,9 @@ static void stub_serve(int port, int dtls_port)
     add(ctx, "v1/busy", COAP_REQUEST_GET, h_busy);
     add(ctx, "v1/weird", COAP_REQUEST_GET, h_weird);
     add(ctx, "v1/flaky", COAP_REQUEST_POST, h_flaky);
+    add(ctx, "v1/big", COAP_REQUEST_GET, h_big);
+    add(ctx, "v1/shifty", COAP_REQUEST_GET, h_shifty);
+    add(ctx, "v1/gappy", COAP_REQUEST_GET, h_gappy);
     for (;;)
         coap_io_process(ctx, 1000);
 }
@@ -259,6 +311,45 @@ START_TEST(call_gets_json_answer_and_query)
         ck_assert(json_equal(json_object_get(r.body, "body"), body));
         tsr_reply_clear(&r);
         json_decref(body);
+        tsr_client_destroy(c);
+    }
+    stub_stop();
+}
+END_TEST
+
+/* Replies larger than a datagram come block-wise and are put together by
+ * the client (CON and NON); a reply above TSR_CLIENT_REPLY_MAX, a body
+ * that changes between blocks at every try and a malformed block fail with
+ * their own codes. */
+START_TEST(block_wise_replies_are_put_together)
+{
+    stub_start();
+    for (int con = 0; con <= 1; con++) {
+        tsr_client *c = open_client(false, con, NULL, 500);
+        tsr_reply r;
+        ck_assert_int_eq(tsr_client_call(c, TSR_METHOD_GET, "/v1/big?n=5000", NULL, 5000, &r), TSR_OK);
+        ck_assert_int_eq(r.code, 205);
+        const char *pad = json_string_value(json_object_get(r.body, "pad"));
+        ck_assert_ptr_nonnull(pad);
+        ck_assert_uint_eq(strlen(pad), 5000);
+        for (size_t i = 0; i < 5000; i++)
+            ck_assert_int_eq(pad[i], '0' + (int)(i % 10));
+        ck_assert_int_eq(r.attempts, 1); /* asking for the next block is no retry */
+        tsr_reply_clear(&r);
+        ck_assert_int_eq(tsr_client_call(c, TSR_METHOD_GET, "/v1/big?n=290000", NULL, 20000, &r),
+                         TSR_ERR_TOO_LARGE);
+        tsr_reply_clear(&r);
+        ck_assert_int_eq(tsr_client_call(c, TSR_METHOD_GET, "/v1/shifty", NULL, 2000, &r),
+                         TSR_ERR_UNAVAILABLE);
+        tsr_reply_clear(&r);
+        ck_assert_int_eq(tsr_client_call(c, TSR_METHOD_GET, "/v1/gappy", NULL, 2000, &r),
+                         TSR_ERR_PROTO);
+        tsr_reply_clear(&r);
+        /* the client is still fine afterwards */
+        ck_assert_int_eq(tsr_client_call(c, TSR_METHOD_GET, "/v1/big?n=100", NULL, 5000, &r), TSR_OK);
+        ck_assert_uint_eq(strlen(json_string_value(json_object_get(r.body, "pad"))), 100);
+        tsr_reply_clear(&r);
+        ck_assert_uint_eq(tsr_client_pending(c), 0);
         tsr_client_destroy(c);
     }
     stub_stop();
@@ -461,6 +552,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, loopback_check_and_refusal);
     tcase_add_test(tc, call_gets_json_answer_and_query);
     tcase_add_test(tc, error_bodies_map_to_status_and_message);
+    tcase_add_test(tc, block_wise_replies_are_put_together);
     tcase_add_test(tc, busy_answer_carries_max_age);
     tcase_add_test(tc, retry_resends_same_token_and_body_until_answered);
     tcase_add_test(tc, no_server_gives_timeout_after_every_attempt);

@@ -265,6 +265,47 @@ START_TEST(unknown_outcome_stays_pending_until_resolved)
 }
 END_TEST
 
+/* Advance play: one ticket per draw in one reply, larger than a datagram,
+ * so it comes block-wise (RFC 7959) as the node's separate response; the
+ * terminal puts it together, prints every ticket and leaves nothing pending. */
+START_TEST(advance_play_sells_a_ticket_per_draw_and_prints_them_all)
+{
+    int rc;
+    json_t *out = term_script("g.state", "login alice 4321\n"
+                                         "sell pick3 straight 1 2 3 draws=3 yes\n"
+                                         "resolve\n", &rc);
+    ck_assert_int_eq(rc, 0);
+    line(out, 0, true);
+    const json_t *rcs = json_object_get(result_of(line(out, 1, true)), "receipts");
+    ck_assert_int_eq(json_array_size(rcs), 3);
+    char *text = json_dumps(rcs, JSON_COMPACT);
+    ck_assert_uint_gt(strlen(text), 1024); /* more than one block */
+    free(text);
+    char got[64], script[512] = "";
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *r = json_array_get(rcs, i);
+        ck_assert_ptr_nonnull(json_object_get(r, "sig"));
+        if (i > 0) /* one ticket per draw, the next draws in order */
+            ck_assert_int_gt(int_at(r, "draw"), int_at(json_array_get(rcs, i - 1), "draw"));
+        size_t n = strlen(script);
+        snprintf(script + n, sizeof script - n, "print %s\n", str_at(r, "ticket_id"));
+    }
+    ck_assert_int_eq(int_at(result_of(line(out, 2, true)), "pending"), 0);
+    /* every ticket prints, with its own QR code file */
+    json_t *p = term_script("g.state", script, &rc);
+    ck_assert_int_eq(rc, 0);
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *r = json_array_get(rcs, i);
+        ck_assert_str_eq(str_at(result_of(line(p, i, true)), "ticket_id"), str_at(r, "ticket_id"));
+        ck_assert_msg(tsr_test_sh_capture(got, sizeof got, "test -s '%s/receipts/%s.png'", dir,
+                                          str_at(r, "serial")) == 0,
+                      "ticket %zu has no QR code file", i);
+    }
+    json_decref(p);
+    json_decref(out);
+}
+END_TEST
+
 /* ---- prizes at any terminal of the node ------------------------------------------------ */
 
 
@@ -559,6 +600,7 @@ static Suite *terminal_node_suite(void)
     tcase_add_test(tc, bad_input_gets_clear_errors);
     tcase_add_test(tc, dtls_psk_sells_and_a_wrong_psk_is_named);
     tcase_add_test(tc, unknown_outcome_stays_pending_until_resolved);
+    tcase_add_test(tc, advance_play_sells_a_ticket_per_draw_and_prints_them_all);
     tcase_add_test(tc, a_winner_is_paid_once_at_any_terminal_of_the_node);
     tcase_add_test(tc, end_of_day_settlement_is_the_ledger);
     tcase_add_test(tc, wrong_codes_are_refused_then_rate_limited);

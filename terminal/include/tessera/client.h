@@ -51,6 +51,9 @@
  * header, token and options), and it lives inside its request slot so the
  * load generator's hot path allocates nothing. */
 #define TSR_CLIENT_BODY_MAX 1024
+/* A reply that comes block-wise (RFC 7959 Block2: an advance-play bet's
+ * receipts, a long history page) is put together up to this size. */
+#define TSR_CLIENT_REPLY_MAX (256 * 1024)
 /* A request path with its query ("/v1/bets?page=2&limit=50"). */
 #define TSR_CLIENT_PATH_MAX 256
 /* Attempts of one request, the first included. */
@@ -79,7 +82,7 @@ typedef struct tsr_client_opts {
 } tsr_client_opts;
 
 /* What a request came back with. `body` is borrowed: valid only during the
- * callback. */
+ * callback. A reply that came block-wise (RFC 7959 Block2) is whole here. */
 typedef struct tsr_response {
     int code;            /* CoAP code as class*100+detail (205, 404, 503); 0 = none */
     tsr_status status;   /* TSR_OK for 2.xx; the node's error name for 4.xx/5.xx
