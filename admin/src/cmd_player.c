@@ -190,8 +190,8 @@ static tsr_status book_payout(tsr_store_conn *c, const args *a, int64_t now)
     snprintf(pid, sizeof pid, "%s", a->ref ? a->ref : "");
     if (!a->ref)
         snprintf(pid, sizeof pid, "operator-%s", ticket);
-    tsr_payout p = {pid, ticket, player, gross, withheld,
-                    a->claim_centre ? TSR_PAYOUT_CLAIM_CENTRE : TSR_PAYOUT_AUTO};
+    tsr_node_payout p = {pid, ticket, player, gross, withheld,
+                    a->claim_centre ? TSR_NODE_PAYOUT_CLAIM_CENTRE : TSR_NODE_PAYOUT_AUTO};
     st = tsr_payout_apply(c, &p, now, &applied);
     if (st == TSR_OK)
         printf("payout %s for ticket %s: %s\n", pid, ticket,

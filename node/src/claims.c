@@ -19,7 +19,7 @@ static bool id_ok(const char *s)
 
 /* TSR_OK when an identical payout is stored, TSR_ERR_NOT_FOUND when none
  * with this id or ticket is, TSR_ERR_PAYOUT_CONFLICT otherwise. */
-static tsr_status existing(tsr_store_conn *db, const tsr_payout *p)
+static tsr_status existing(tsr_store_conn *db, const tsr_node_payout *p)
 {
     sqlite3_stmt *s;
     tsr_status st = tsr_sql_prep(db,
@@ -31,7 +31,7 @@ static tsr_status existing(tsr_store_conn *db, const tsr_payout *p)
     sqlite3_bind_text(s, 2, p->ticket_id, -1, SQLITE_STATIC);
     if ((st = tsr_sql_row(s)) != TSR_OK)
         return st;
-    const char *klass = p->klass == TSR_PAYOUT_AUTO ? "auto" : "claim_centre";
+    const char *klass = p->klass == TSR_NODE_PAYOUT_AUTO ? "auto" : "claim_centre";
     bool same = strcmp((const char *)sqlite3_column_text(s, 0), p->payout_id) == 0 &&
                 strcmp((const char *)sqlite3_column_text(s, 1), p->ticket_id) == 0 &&
                 sqlite3_column_int64(s, 2) == p->player_id && sqlite3_column_int64(s, 3) == p->gross &&
@@ -41,7 +41,7 @@ static tsr_status existing(tsr_store_conn *db, const tsr_payout *p)
     return same ? TSR_OK : TSR_ERR_PAYOUT_CONFLICT;
 }
 
-static tsr_status insert_payout(tsr_store_conn *db, const tsr_payout *p, const char *state,
+static tsr_status insert_payout(tsr_store_conn *db, const tsr_node_payout *p, const char *state,
                                 int64_t now_ns)
 {
     sqlite3_stmt *s;
@@ -55,31 +55,31 @@ static tsr_status insert_payout(tsr_store_conn *db, const tsr_payout *p, const c
     sqlite3_bind_int64(s, 3, p->player_id);
     sqlite3_bind_int64(s, 4, p->gross);
     sqlite3_bind_int64(s, 5, p->withheld);
-    sqlite3_bind_text(s, 6, p->klass == TSR_PAYOUT_AUTO ? "auto" : "claim_centre", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, p->klass == TSR_NODE_PAYOUT_AUTO ? "auto" : "claim_centre", -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, state, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 8, now_ns);
     return tsr_sql_run(s);
 }
 
-static tsr_status book(tsr_store_conn *db, const tsr_payout *p, int64_t now_ns, const char **state)
+static tsr_status book(tsr_store_conn *db, const tsr_node_payout *p, int64_t now_ns, const char **state)
 {
     char player[TSR_LEDGER_NAME_SIZE];
-    bool wallet = p->player_id > 0 && p->klass == TSR_PAYOUT_AUTO;
+    bool wallet = p->player_id > 0 && p->klass == TSR_NODE_PAYOUT_AUTO;
     if (p->player_id > 0 && tsr_ledger_player_account(player, p->player_id) != TSR_OK)
         return TSR_ERR_ARG;
-    *state = wallet ? "credited" : p->klass == TSR_PAYOUT_AUTO ? "payable" : "claim_centre";
+    *state = wallet ? "credited" : p->klass == TSR_NODE_PAYOUT_AUTO ? "payable" : "claim_centre";
     tsr_ledger_leg legs[3] = {{"prize_expense", p->gross},
                               {wallet ? player : "prize_payable", -(p->gross - p->withheld)},
                               {"tax_withheld", -p->withheld}};
     return tsr_ledger_post(db, "payout", p->payout_id, now_ns, legs, p->withheld > 0 ? 3 : 2, NULL);
 }
 
-tsr_status tsr_payout_apply(tsr_store_conn *db, const tsr_payout *p, int64_t now_ns, bool *applied)
+tsr_status tsr_payout_apply(tsr_store_conn *db, const tsr_node_payout *p, int64_t now_ns, bool *applied)
 {
     *applied = false;
     if (!id_ok(p->payout_id) || !id_ok(p->ticket_id) || p->player_id < 0 || p->gross <= 0 ||
         p->gross > TSR_MONEY_MAX || p->withheld < 0 || p->withheld >= p->gross ||
-        (p->klass != TSR_PAYOUT_AUTO && p->klass != TSR_PAYOUT_CLAIM_CENTRE))
+        (p->klass != TSR_NODE_PAYOUT_AUTO && p->klass != TSR_NODE_PAYOUT_CLAIM_CENTRE))
         return TSR_ERR_ARG;
     tsr_status st = existing(db, p);
     if (st != TSR_ERR_NOT_FOUND)

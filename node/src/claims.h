@@ -23,21 +23,21 @@
 /* Longest payout id and ticket id (text) accepted. */
 #define TSR_PAYOUT_ID_MAX 64
 
-typedef enum tsr_payout_class {
-    TSR_PAYOUT_AUTO,        /* credited (online) or payable at any terminal (retail) */
-    TSR_PAYOUT_CLAIM_CENTRE /* above the terminal threshold: claim centre only */
-} tsr_payout_class;
+typedef enum tsr_node_payout_class {
+    TSR_NODE_PAYOUT_AUTO,        /* credited (online) or payable at any terminal (retail) */
+    TSR_NODE_PAYOUT_CLAIM_CENTRE /* above the terminal threshold: claim centre only */
+} tsr_node_payout_class;
 
 /* One payout as central sends it (strings borrowed). */
-typedef struct tsr_payout {
+typedef struct tsr_node_payout {
     const char *payout_id;
     const char *ticket_id;
     int64_t player_id;      /* the online ticket's player, 0 for a retail ticket
                                (the caller reads it from its tickets table) */
     tsr_cents gross;        /* the prize, > 0 */
     tsr_cents withheld;     /* tax withheld, 0 <= withheld < gross */
-    tsr_payout_class klass;
-} tsr_payout;
+    tsr_node_payout_class klass;
+} tsr_node_payout;
 
 /* Books a payout: debit prize_expense gross; credit player:<id> (online,
  * auto) or prize_payable (retail, or claim centre) with gross - withheld;
@@ -45,7 +45,7 @@ typedef struct tsr_payout {
  * payout again returns TSR_OK with *applied false and books nothing; the
  * same id (or the same ticket) with other content is
  * TSR_ERR_PAYOUT_CONFLICT. TSR_ERR_ARG for bad ids or amounts. */
-tsr_status tsr_payout_apply(tsr_store_conn *db, const tsr_payout *p, int64_t now_ns,
+tsr_status tsr_payout_apply(tsr_store_conn *db, const tsr_node_payout *p, int64_t now_ns,
                             bool *applied) TSR_MUST_CHECK;
 
 /* What a claim paid, or when it was paid before. */

@@ -101,10 +101,10 @@ static tsr_status record(tsr_store_conn *db, const tsr_sync_pay *e, const ticket
 static tsr_status book_win(tsr_store_conn *db, const tsr_sync_pay *e, const ticket_row *t,
                            int64_t now)
 {
-    tsr_payout p = {.payout_id = e->payout_id, .ticket_id = e->ticket_id,
+    tsr_node_payout p = {.payout_id = e->payout_id, .ticket_id = e->ticket_id,
                     .player_id = t->player_id, .gross = e->amount_cents,
                     .withheld = e->withheld_cents,
-                    .klass = e->claim_centre ? TSR_PAYOUT_CLAIM_CENTRE : TSR_PAYOUT_AUTO};
+                    .klass = e->claim_centre ? TSR_NODE_PAYOUT_CLAIM_CENTRE : TSR_NODE_PAYOUT_AUTO};
     bool applied;
     tsr_status s = tsr_payout_apply(db, &p, now, &applied);
     /* The same prize under another id, or amounts the ledger refuses

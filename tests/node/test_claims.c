@@ -10,28 +10,28 @@ START_TEST(payouts_book_once_by_payout_id)
     char acct[TSR_LEDGER_NAME_SIZE];
     ck_assert_int_eq(tsr_ledger_player_account(acct, p), TSR_OK);
     bool applied;
-    tsr_payout online = {"po-1", "tk-1", p, 1000, 0, TSR_PAYOUT_AUTO};
+    tsr_node_payout online = {"po-1", "tk-1", p, 1000, 0, TSR_NODE_PAYOUT_AUTO};
     ck_assert_int_eq(tsr_payout_apply(f.db, &online, f.now, &applied), TSR_OK);
     ck_assert(applied);
     ck_assert_int_eq(fx_balance(&f, acct), 1000);
     ck_assert_int_eq(tsr_payout_apply(f.db, &online, f.now, &applied), TSR_OK);
     ck_assert(!applied);
     ck_assert_int_eq(fx_balance(&f, acct), 1000);
-    tsr_payout changed = online;
+    tsr_node_payout changed = online;
     changed.gross = 2000;
     ck_assert_int_eq(tsr_payout_apply(f.db, &changed, f.now, &applied), TSR_ERR_PAYOUT_CONFLICT);
-    tsr_payout same_ticket = {"po-2", "tk-1", p, 1000, 0, TSR_PAYOUT_AUTO};
+    tsr_node_payout same_ticket = {"po-2", "tk-1", p, 1000, 0, TSR_NODE_PAYOUT_AUTO};
     ck_assert_int_eq(tsr_payout_apply(f.db, &same_ticket, f.now, &applied), TSR_ERR_PAYOUT_CONFLICT);
     /* Withholding: net to the wallet, tax to its own account. */
-    tsr_payout taxed = {"po-3", "tk-3", p, 100000, 24000, TSR_PAYOUT_AUTO};
+    tsr_node_payout taxed = {"po-3", "tk-3", p, 100000, 24000, TSR_NODE_PAYOUT_AUTO};
     ck_assert_int_eq(tsr_payout_apply(f.db, &taxed, f.now, &applied), TSR_OK);
     ck_assert_int_eq(fx_balance(&f, acct), 77000);
     ck_assert_int_eq(fx_balance(&f, "tax_withheld"), 24000);
     ck_assert_int_eq(fx_balance(&f, "prize_expense"), 101000);
-    tsr_payout bad[] = {{"", "tk", p, 1, 0, TSR_PAYOUT_AUTO}, {"a", "", p, 1, 0, TSR_PAYOUT_AUTO},
-                        {"a", "b", p, 0, 0, TSR_PAYOUT_AUTO}, {"a", "b", p, 10, 10, TSR_PAYOUT_AUTO},
-                        {"a", "b", p, 10, -1, TSR_PAYOUT_AUTO}, {"a", "b", -1, 10, 0, TSR_PAYOUT_AUTO},
-                        {"a", "b", p, 10, 0, (tsr_payout_class)9}};
+    tsr_node_payout bad[] = {{"", "tk", p, 1, 0, TSR_NODE_PAYOUT_AUTO}, {"a", "", p, 1, 0, TSR_NODE_PAYOUT_AUTO},
+                        {"a", "b", p, 0, 0, TSR_NODE_PAYOUT_AUTO}, {"a", "b", p, 10, 10, TSR_NODE_PAYOUT_AUTO},
+                        {"a", "b", p, 10, -1, TSR_NODE_PAYOUT_AUTO}, {"a", "b", -1, 10, 0, TSR_NODE_PAYOUT_AUTO},
+                        {"a", "b", p, 10, 0, (tsr_node_payout_class)9}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_int_eq(tsr_payout_apply(f.db, &bad[i], f.now, &applied), TSR_ERR_ARG);
     fx_ledger_ok(&f);
@@ -47,7 +47,7 @@ START_TEST(a_retail_prize_is_paid_exactly_once)
     bool applied;
     tsr_claim_result r;
     ck_assert_int_eq(tsr_claim_pay(f.db, "tk-r", "T1", 1, f.now, &r), TSR_ERR_CLAIM_NO_PRIZE);
-    tsr_payout retail = {"po-r", "tk-r", 0, 2500, 0, TSR_PAYOUT_AUTO};
+    tsr_node_payout retail = {"po-r", "tk-r", 0, 2500, 0, TSR_NODE_PAYOUT_AUTO};
     ck_assert_int_eq(tsr_payout_apply(f.db, &retail, f.now, &applied), TSR_OK);
     ck_assert_int_eq(fx_balance(&f, "prize_payable"), 2500);
     ck_assert_int_eq(tsr_claim_pay(f.db, "tk-r", "T 1", 1, f.now, &r), TSR_ERR_ARG);
@@ -61,10 +61,10 @@ START_TEST(a_retail_prize_is_paid_exactly_once)
     ck_assert_str_eq(r.paid_terminal, "T1");
     ck_assert_int_eq(fx_balance(&f, "agent_float:T1"), 2500);
     ck_assert_int_eq(fx_balance(&f, "agent_float:T2"), 0);
-    tsr_payout big = {"po-b", "tk-b", 0, 90000000, 0, TSR_PAYOUT_CLAIM_CENTRE};
+    tsr_node_payout big = {"po-b", "tk-b", 0, 90000000, 0, TSR_NODE_PAYOUT_CLAIM_CENTRE};
     ck_assert_int_eq(tsr_payout_apply(f.db, &big, f.now, &applied), TSR_OK);
     ck_assert_int_eq(tsr_claim_pay(f.db, "tk-b", "T1", 1, f.now, &r), TSR_ERR_CLAIM_CENTRE);
-    tsr_payout online = {"po-o", "tk-o", p, 10, 0, TSR_PAYOUT_AUTO};
+    tsr_node_payout online = {"po-o", "tk-o", p, 10, 0, TSR_NODE_PAYOUT_AUTO};
     ck_assert_int_eq(tsr_payout_apply(f.db, &online, f.now, &applied), TSR_OK);
     ck_assert_int_eq(tsr_claim_pay(f.db, "tk-o", "T1", 1, f.now, &r), TSR_ERR_CLAIM_ONLINE);
     fx_ledger_ok(&f);

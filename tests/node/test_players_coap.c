@@ -279,7 +279,7 @@ static void side_retail_setup(nx *x)
     tsr_accounts_cfg_free(&cfg);
     ck_assert_int_eq(tsr_agents_add(c, "T1", "sam", h, NX_NOW, &id), TSR_OK);
     ck_assert_int_eq(tsr_agents_add(c, "T2", "kim", h, NX_NOW, &id), TSR_OK);
-    tsr_payout p = {"po-1", "tk-1", 0, 2500, 0, TSR_PAYOUT_AUTO};
+    tsr_node_payout p = {"po-1", "tk-1", 0, 2500, 0, TSR_NODE_PAYOUT_AUTO};
     ck_assert_int_eq(tsr_payout_apply(c, &p, NX_NOW, &applied), TSR_OK);
     tsr_store_close(s);
 }

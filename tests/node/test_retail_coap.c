@@ -8,6 +8,7 @@
 
 #include "../../node/src/agents.h"
 #include "../../node/src/auth.h"
+#include "../../node/src/claims.h"
 #include "../../node/src/ledger.h"
 #include "../../node/src/players_api.h"
 #include "node_fixture.h"
@@ -88,13 +89,28 @@ static int tessera(char *out, size_t len, const char *args)
 
 /* Books a prize for a slip as central's payout batch would
  * (tsr_payout_apply), through the operator CLI beside the node (the
- * claims.h and catalog.h tsr_payout types cannot meet in this file). */
+ * claims.h and catalog.h tsr_node_payout types cannot meet in this file). */
 static void side_payout(const slip *s, const char *amount, const char *withheld, bool centre)
 {
     char args[600], out[1024];
     snprintf(args, sizeof args, "player payout --db '%s' --serial %s --amount %s --withheld %s%s",
              F.cfg.db_path, s->serial, amount, withheld, centre ? " --claim-centre" : "");
     ck_assert_msg(tessera(out, sizeof out, args) == 0, "payout: %s", out);
+}
+
+/* Books a retail prize at the test clock's time (the CLI stamps with the
+ * real clock, which would put the booking on another day than the test's). */
+static void side_payout_at(const slip *s, tsr_cents gross, int64_t at_ns)
+{
+    tsr_store *st;
+    ck_assert_int_eq(tsr_store_open(&st, F.cfg.db_path, NULL), TSR_OK);
+    char pid[64];
+    snprintf(pid, sizeof pid, "test-%s", s->id);
+    tsr_node_payout p = {pid, s->id, 0, gross, 0, TSR_NODE_PAYOUT_AUTO};
+    bool applied = false;
+    ck_assert_int_eq(tsr_payout_apply(tsr_store_writer(st), &p, at_ns, &applied), TSR_OK);
+    ck_assert(applied);
+    tsr_store_close(st);
 }
 
 static void side_sql(const char *sql)
@@ -300,13 +316,12 @@ START_TEST(settlement_is_the_days_ledger_of_the_float)
     sell(q1, "key-r-0003");
     snprintf(path, sizeof path, "v1/bets/%s/cancel", b.id);
     expect(fx_req(&F, COAP_REQUEST_CODE_POST, path, q1, NULL), 205, NULL);
-    /* a day before anything (asked before the CLI below stamps a
-     * transaction with the real clock, before this test's clock) */
+    /* a day before anything */
     json_t *d = settlement(q1, "2026-11-20", 205);
     ck_assert_int_eq(num(d, "float_open"), 0);
     ck_assert_int_eq(num(d, "float_close"), 0);
     json_decref(d);
-    side_payout(&a, "15.00", "0.00", false);
+    side_payout_at(&a, 1500, FX_T0_NS + TSR_NS_PER_S);
     expect(pay_slip(q1, &a, "pay-a-1"), 201, NULL);
     d = settlement(q1, NULL, 205); /* today by default */
     ck_assert_str_eq(json_string_value(json_object_get(d, "day")), "2026-11-25");
