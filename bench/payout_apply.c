@@ -261,12 +261,19 @@ static void setup_dirs_keys(bench *b)
         tsr_key_write_public(cpub, b->central_kp.pk) != TSR_OK)
         die_msg("public keys");
     nats_start(b);
+    /* Paths are built from local copies: GCC cannot tell that fields of
+     * the same struct do not overlap (-Werror=restrict in Debug builds). */
+    char base[sizeof b->dir];
+    memcpy(base, b->dir, sizeof base);
     for (int i = 0; i < NODES; i++) {
         node_side *n = &b->n[i];
-        snprintf(n->id, sizeof n->id, "n%d", i + 1);
-        snprintf(n->dir, sizeof n->dir, "%s/%s", b->dir, n->id);
-        snprintf(n->cfg_path, sizeof n->cfg_path, "%s/node.json", n->dir);
-        snprintf(n->db, sizeof n->db, "%s/node.db", n->dir);
+        char id[sizeof n->id], dir[sizeof n->dir];
+        snprintf(id, sizeof id, "n%d", i + 1);
+        snprintf(dir, sizeof dir, "%s/%s", base, id);
+        memcpy(n->id, id, sizeof id);
+        memcpy(n->dir, dir, sizeof dir);
+        snprintf(n->cfg_path, sizeof n->cfg_path, "%s/node.json", dir);
+        snprintf(n->db, sizeof n->db, "%s/node.db", dir);
         if (mkdir(n->dir, 0700) != 0)
             die_msg("node dir");
         write_config(b, n, apub, cpub);
