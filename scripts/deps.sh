@@ -8,7 +8,7 @@ packages=(
   libcoap3-dev libcoap3-bin libmbedtls-dev libsqlite3-dev sqlite3
   nats-server libnats-dev libsodium-dev libjansson-dev check
   libmicrohttpd-dev libqrencode-dev zbar-tools dieharder
-  iproute2 procps curl jq tzdata
+  iproute2 procps curl jq tzdata python3
 )
 
 missing=()
