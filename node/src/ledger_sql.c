@@ -38,10 +38,20 @@ static tsr_status sp_exec(tsr_store_conn *c, const char *sql)
     return s == TSR_OK ? tsr_store_exec_stmt(st) : s;
 }
 
-tsr_status tsr_sql_sp_begin(tsr_store_conn *c) { return sp_exec(c, SQL_SP_BEGIN); }
+/* Per thread: only the writer thread posts, one job at a time. */
+static _Thread_local bool sp_covered;
+
+void tsr_sql_sp_covered(bool covered) { sp_covered = covered; }
+
+tsr_status tsr_sql_sp_begin(tsr_store_conn *c)
+{
+    return sp_covered ? TSR_OK : sp_exec(c, SQL_SP_BEGIN);
+}
 
 tsr_status tsr_sql_sp_end(tsr_store_conn *c, tsr_status st)
 {
+    if (sp_covered)
+        return st; /* the enclosing job's savepoint undoes a failure */
     if (st == TSR_OK)
         return sp_exec(c, SQL_SP_RELEASE);
     /* Rolling back a savepoint we opened cannot fail short of a broken

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "claims.h"
+#include "ledger_sql.h"
 #include "sync_pay.h"
 #include "tessera/log.h"
 #include "tessera/hash.h"
@@ -180,12 +181,15 @@ tsr_status tsr_sync_pay_entries(tsr_store_txn *txn, const char *game, uint32_t d
     tsr_store_conn *db = tsr_store_txn_conn(txn);
     int64_t now = tsr_store_txn_now(txn).now_ns;
     *fresh = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* Any failure refuses the whole batch and the job's savepoint rolls
+     * every entry back, so the ledger needs no savepoint per entry. */
+    tsr_sql_sp_covered(true);
+    tsr_status s = TSR_OK;
+    for (size_t i = 0; i < n && s == TSR_OK; i++) {
         bool f = false;
-        tsr_status s = pay_one(db, game, draw, &e[i], now, &f);
-        if (s != TSR_OK)
-            return s; /* the job's savepoint rolls every entry of the batch back */
+        s = pay_one(db, game, draw, &e[i], now, &f);
         *fresh += f;
     }
-    return TSR_OK;
+    tsr_sql_sp_covered(false);
+    return s;
 }
