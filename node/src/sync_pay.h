@@ -1,8 +1,7 @@
 /*
- * Booking payout entries (sync_pay.c), split from sync_node.h because the
- * accounts' claims.h and sync's catalog.h (pulled in by daemon.h) each
- * declare a different tsr_payout and tsr_payout_class: sync_pay.c includes
- * claims.h and this header only.
+ * Booking payout entries (sync_pay.c): the node's own payout type
+ * (claims.h tsr_node_payout) is kept out of sync_node.h so the sync module's
+ * other files need not see the accounts module.
  */
 #ifndef TSR_NODE_SYNC_PAY_H
 #define TSR_NODE_SYNC_PAY_H
@@ -16,8 +15,7 @@
 #include "tessera/hash.h"
 
 /* One payout entry as the node books it, free of results.h and claims.h
- * types (the two headers declare different tsr_payout / tsr_payout_class
- * and cannot meet in one file). Strings are lowercase hex. */
+ * types. Strings are lowercase hex. */
 typedef struct tsr_sync_pay {
     char payout_id[2 * TSR_HASH_LEN + 1];
     char ticket_id[2 * TSR_TICKET_ID_LEN + 1];

@@ -16,6 +16,9 @@
  *         draw, amount (stake or refund cents), accepted_at_ns, leaf, bytes
  *         (canonical ticket/cancel encoding), conflict, cancelled;
  *         UNIQUE(node_id, seq); ticket_id unique among live tickets)
+ *   ticket_ids(ticket_id PK, node_id, seq): the live tickets' ids, which
+ *         keeps ids unique (entries has no index on ticket_id: look an id
+ *         up here, then read entries by (node_id, seq)),
  *   seals(node_id, game, draw, ..., state 'sealed'|'reconciled'|'mismatch',
  *         diff JSON), exclusions, draws(game, draw, cutoff_at_ns), alarms,
  *         audit (hash-chained), receipts.
