@@ -147,6 +147,10 @@ void tsr_server_reply_job(exchange *x, tsr_job *job);
 /* Writes a JSON body with code into the exchange's response. */
 void tsr_server_write_json(exchange *x, int code, json_t *body, int max_age);
 
+/* libcoap's ETag of a body (coap_hash_impl over zeroed bytes), which
+ * coap_add_data_blocked_response puts on every reply. */
+void tsr_server_etag(const uint8_t *data, size_t len, uint8_t out[4]);
+
 /* Creates the catch-all resource and one per observable route. */
 tsr_status tsr_server_add_resources(tsr_server *srv) TSR_MUST_CHECK;
 

@@ -2,9 +2,15 @@
  * limits, callers, error bodies, async replies, busy, health. */
 #include <pthread.h>
 
+#include "../../node/src/server_int.h"
 #include "node_fixture.h"
 
 static fx F;
+
+/* libcoap's ETag hash: exported, but its header needs uthash.h, which the
+ * libcoap package does not install. */
+typedef unsigned char coap_key_t[4];
+void coap_hash_impl(const unsigned char *s, size_t len, coap_key_t h);
 
 static void setup(void) { fx_setup(&F, "server"); }
 static void teardown(void) { fx_teardown(&F); }
@@ -211,6 +217,51 @@ START_TEST(a_full_queue_answers_503_with_max_age)
 }
 END_TEST
 
+/* The reply's options as coap_add_data_blocked_response writes them: an
+ * ETag of libcoap's hash of the body, Content-Format JSON. */
+static void assert_libcoap_options(const fx_resp *r)
+{
+    coap_key_t want;
+    memset(want, 0, sizeof want);
+    coap_hash_impl((const unsigned char *)r->body, r->len, want);
+    ck_assert_uint_eq(r->etag_len, sizeof want);
+    ck_assert_mem_eq(r->etag, want, sizeof want);
+    ck_assert_int_eq(r->content_format, COAP_MEDIATYPE_APPLICATION_JSON);
+}
+
+START_TEST(etag_is_libcoaps_hash)
+{
+    uint32_t seed = FX_SEED;
+    printf("etag_is_libcoaps_hash seed=%u\n", seed);
+    uint8_t data[2048], mine[4];
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)(round * 10 % (int)sizeof data);
+        for (size_t i = 0; i < len; i++)
+            data[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+        coap_key_t want;
+        memset(want, 0, sizeof want);
+        coap_hash_impl(data, len, want);
+        tsr_server_etag(data, len, mine);
+        ck_assert_mem_eq(mine, want, sizeof want);
+    }
+}
+END_TEST
+
+START_TEST(separate_replies_carry_libcoaps_options)
+{
+    F.extra[0] = (tsr_node_module){"slow", slow_init, NULL};
+    F.n_extra = 1;
+    gate_open = true;
+    fx_start(&F);
+    fx_resp *r = fx_req(&F, COAP_REQUEST_CODE_POST, "test/slow", NULL, NULL);
+    ck_assert_int_eq(r->code, 205);
+    assert_libcoap_options(r);
+    ck_assert_int_eq(r->max_age, -1);
+    r = fx_req(&F, COAP_REQUEST_CODE_GET, "v1/nothing", NULL, NULL);
+    assert_libcoap_options(r); /* an answer at once, by libcoap itself */
+}
+END_TEST
+
 START_TEST(route_registration_refuses_bad_patterns)
 {
     F.extra[0] = (tsr_node_module){"slow", slow_init, NULL};
@@ -241,6 +292,8 @@ static Suite *suite(void)
     tcase_add_test(t, query_values_are_checked);
     tcase_add_test(t, a_full_queue_answers_503_with_max_age);
     tcase_add_test(t, route_registration_refuses_bad_patterns);
+    tcase_add_test(t, etag_is_libcoaps_hash);
+    tcase_add_test(t, separate_replies_carry_libcoaps_options);
     suite_add_tcase(s, t);
     return s;
 }
