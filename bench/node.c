@@ -138,6 +138,27 @@ static void write_config(bench *b, const char *catalog, int64_t offset_ms)
     fclose(f);
 }
 
+/* Waits until the node's log says it listens (up to 60 s: under valgrind
+ * start-up takes seconds), or dies if the node exited first. */
+static void wait_listening(const bench *b, pid_t pid)
+{
+    char line[1024];
+    for (int i = 0; i < 6000; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            die("the node exited at start (BENCH_KEEP_LOG=1 shows its log)");
+        FILE *f = fopen(b->log, "r");
+        bool up = false;
+        while (f && !up && fgets(line, sizeof line, f))
+            up = strstr(line, "listening") != NULL;
+        if (f)
+            fclose(f);
+        if (up)
+            return;
+        usleep(10 * 1000);
+    }
+    die("the node did not start listening within 60 s");
+}
+
 static pid_t start_node(bench *b)
 {
     pid_t pid = fork();
@@ -147,7 +168,7 @@ static pid_t start_node(bench *b)
         execl(b->bin, b->bin, "--config", b->cfg, (char *)NULL);
         _exit(127);
     }
-    usleep(500 * 1000);
+    wait_listening(b, pid);
     return pid;
 }
 

@@ -26,9 +26,14 @@ typedef struct bet_ctx {
     size_t bet_len;
     int64_t draws[TSR_DRAWS_MAX];
     size_t n_draws;
-    /* filled by apply: the tickets made, for the group's audit row */
-    int64_t first_seq, last_seq;
-    uint8_t leaves[TSR_DRAWS_MAX][TSR_HASH_LEN];
+    /* filled by apply, or by the replay of an idempotent retry: the bet's
+     * tickets in seq order, with what the group's receipts need */
+    uint8_t bet_id[TICKET_ID_LEN];
+    tsr_ticket *tickets;        /* n_draws slots, malloc'd */
+    uint64_t *seqs;             /* n_draws slots */
+    uint8_t (*leaves)[TSR_HASH_LEN];
+    tsr_receipt_sig *sigs;      /* filled before the group's COMMIT */
+    bool signed_alone;          /* a replayed bet sold before schema v2 */
     size_t n_tickets;
     char *bet_json; /* malloc'd: the receipts' "bet" (decoded from bet_bytes) */
 } bet_ctx;
@@ -36,18 +41,33 @@ typedef struct bet_ctx {
 static void bet_ctx_free(void *p)
 {
     bet_ctx *b = p;
-    if (b)
+    if (b) {
         free(b->bet_json);
+        free(b->tickets);
+        free(b->seqs);
+        free(b->leaves);
+        free(b->sigs);
+    }
     free(b);
+}
+
+/* Room for n tickets. TSR_ERR_NOMEM. */
+static tsr_status bet_ctx_room(bet_ctx *b, size_t n)
+{
+    b->tickets = calloc(n, sizeof *b->tickets);
+    b->seqs = calloc(n, sizeof *b->seqs);
+    b->leaves = calloc(n, sizeof *b->leaves);
+    b->sigs = calloc(n, sizeof *b->sigs);
+    return b->tickets && b->seqs && b->leaves && b->sigs ? TSR_OK : TSR_ERR_NOMEM;
 }
 
 /* The receipts' "bet" member, as tsr_receipt_json shows it: the decoded
  * canonical bytes (once per bet, not per ticket). NULL if they do not
  * decode or memory ran out (then the receipt carries bet_bytes). */
-static char *bet_json_of(const bet_ctx *b)
+static char *bet_json_of(const uint8_t *bytes, size_t len)
 {
     tsr_bet bet;
-    if (tsr_bet_decode(b->bet_bytes, b->bet_len, &bet) != TSR_OK)
+    if (tsr_bet_decode(bytes, len, &bet) != TSR_OK)
         return NULL;
     json_t *j = tsr_bet_to_json(&bet);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -91,9 +111,11 @@ static tsr_status check_draws(tsr_core *c, tsr_store_txn *txn, bet_ctx *b)
     return TSR_OK;
 }
 
+/* The row of a ticket; its sig column stays empty: the receipt batch
+ * (receipts.h) signs it. */
 static tsr_status insert_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_ticket *t,
-                                const uint8_t *bytes, size_t len, const uint8_t sig[TSR_SIG_LEN],
-                                const uint8_t leaf[TSR_HASH_LEN], const uint8_t bet_id[16])
+                                const uint8_t *bytes, size_t len, const uint8_t leaf[TSR_HASH_LEN],
+                                const uint8_t bet_id[16])
 {
     sqlite3_stmt *st;
     tsr_status s = tsr_store_stmt(tsr_store_txn_conn(txn), SQL_TICKET_PUT, &st);
@@ -115,60 +137,66 @@ static tsr_status insert_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_tick
     sqlite3_bind_int64(st, 12, t->stake_cents);
     sqlite3_bind_int64(st, 13, t->accepted_at_ns);
     sqlite3_bind_blob(st, 14, bytes, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 15, sig, TSR_SIG_LEN, SQLITE_STATIC);
+    sqlite3_bind_zeroblob(st, 15, 0);
     sqlite3_bind_blob(st, 16, leaf, TSR_HASH_LEN, SQLITE_STATIC);
     return tsr_store_exec_stmt(st);
 }
 
-/* One ticket: seq, serial, canonical bytes, signature, row, outbox row. */
+/* A ticket id: the seq, big-endian, then 8 random bytes. Ids grow with
+ * the seq, so every index keyed by a ticket id (the tickets table, the
+ * ledger's references, central's ticket_ids) is appended to at its right
+ * edge instead of dirtying a random page per ticket; the random half keeps
+ * ids of different nodes apart and unguessable. */
+static void ticket_id_of_seq(uint8_t id[TICKET_ID_LEN], int64_t seq, const uint8_t *random)
+{
+    for (int k = 0; k < 8; k++)
+        id[k] = (uint8_t)((uint64_t)seq >> (56 - 8 * k));
+    memcpy(id + 8, random, TICKET_ID_LEN - 8);
+}
+
+/* One ticket: seq, serial, canonical bytes, leaf, row, outbox row. Its
+ * signature comes with its receipt batch, before the group's COMMIT. */
 static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet_hooks *w,
-                              bet_ctx *b, size_t i, const uint8_t *ids, tsr_text *receipts)
+                              bet_ctx *b, size_t i, const uint8_t *ids)
 {
     const tsr_server *srv = job->srv;
-    tsr_ticket t;
-    memset(&t, 0, sizeof t);
+    tsr_ticket *t = &b->tickets[i];
+    memset(t, 0, sizeof *t);
     int64_t seq;
     tsr_status s = tsr_outbox_reserve(txn, &seq);
     if (s != TSR_OK)
         return s;
-    const uint8_t *bet_id = ids;
-    memcpy(t.id, ids + TICKET_ID_LEN * (i + 1), sizeof t.id);
+    ticket_id_of_seq(t->id, seq, ids + TICKET_ID_LEN * (i + 1));
     /* One debit per ticket, referenced by its id, so every debit has a
      * ticket and a cancel refunds exactly that ticket's stake. */
     char id_hex[33];
-    tsr_hex_encode(id_hex, sizeof id_hex, t.id, sizeof t.id);
+    tsr_hex_encode(id_hex, sizeof id_hex, t->id, sizeof t->id);
     tsr_bet_charge ch = {&job->caller, b->game, b->draws[i], id_hex, b->per_draw,
                          tsr_store_txn_now(txn).now_ns};
     if ((s = w->charge(w->arg, txn, &ch)) != TSR_OK)
         return s;
-    snprintf(t.node, sizeof t.node, "%s", tsr_server_node_id(srv));
-    snprintf(t.game, sizeof t.game, "%s", b->game);
-    t.seq = (uint64_t)seq;
-    t.draw = (uint32_t)b->draws[i];
-    t.channel = job->caller.kind == TSR_CALLER_PLAYER ? TSR_CHANNEL_ONLINE : TSR_CHANNEL_RETAIL;
-    t.bet_len = (uint16_t)b->bet_len;
-    memcpy(t.bet, b->bet_bytes, b->bet_len);
-    t.stake_cents = b->per_draw;
-    t.accepted_at_ns = tsr_store_txn_now(txn).now_ns;
-    tsr_receipt_serial(&t);
-    uint8_t bytes[TSR_TICKET_ENC_MAX], sig[TSR_SIG_LEN], leaf[TSR_HASH_LEN];
+    snprintf(t->node, sizeof t->node, "%s", tsr_server_node_id(srv));
+    snprintf(t->game, sizeof t->game, "%s", b->game);
+    t->seq = (uint64_t)seq;
+    t->draw = (uint32_t)b->draws[i];
+    t->channel = job->caller.kind == TSR_CALLER_PLAYER ? TSR_CHANNEL_ONLINE : TSR_CHANNEL_RETAIL;
+    t->bet_len = (uint16_t)b->bet_len;
+    memcpy(t->bet, b->bet_bytes, b->bet_len);
+    t->stake_cents = b->per_draw;
+    t->accepted_at_ns = tsr_store_txn_now(txn).now_ns;
+    tsr_receipt_serial(t);
+    uint8_t bytes[TSR_TICKET_ENC_MAX];
     tsr_enc e;
     size_t len;
     tsr_enc_init(&e, bytes, sizeof bytes);
-    if ((s = tsr_ticket_encode(&t, &e)) != TSR_OK || (s = tsr_enc_finish(&e, &len)) != TSR_OK)
+    if ((s = tsr_ticket_encode(t, &e)) != TSR_OK || (s = tsr_enc_finish(&e, &len)) != TSR_OK)
         return s;
-    tsr_sign(tsr_server_node_key(srv), bytes, len, sig);
-    tsr_merkle_leaf(bytes, len, leaf);
-    if ((s = insert_ticket(txn, job, &t, bytes, len, sig, leaf, bet_id)) != TSR_OK ||
+    tsr_merkle_leaf(bytes, len, b->leaves[i]);
+    if ((s = insert_ticket(txn, job, t, bytes, len, b->leaves[i], b->bet_id)) != TSR_OK ||
         (s = tsr_outbox_put(txn, seq, TSR_OUTBOX_TICKET, bytes, len)) != TSR_OK)
         return s;
-    if (b->n_tickets == 0)
-        b->first_seq = seq;
-    b->last_seq = seq;
-    memcpy(b->leaves[b->n_tickets++], leaf, TSR_HASH_LEN);
-    if (i > 0)
-        tsr_text_printf(receipts, ",");
-    tsr_receipt_text(receipts, &t, sig, false, b->bet_json);
+    b->seqs[i] = t->seq;
+    b->n_tickets = i + 1;
     return TSR_OK;
 }
 
@@ -180,19 +208,25 @@ static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet
 static void bet_settled(tsr_job *job)
 {
     bet_ctx *b = job->ctx;
-    core_bet_group *g = &tsr_core_of(job->srv)->bet_group;
-    if (b->n_tickets == 0)
-        return; /* a replay from the idempotency table made nothing */
+    tsr_core *c = tsr_core_of(job->srv);
+    core_bet_group *g = &c->bet_group;
+    if (b->n_tickets == 0 || b->signed_alone)
+        return;
+    tsr_receipts_want(&c->receipts, b->seqs, b->sigs, b->n_tickets);
+    if (job->replayed)
+        return; /* the original's tickets: nothing new */
+    tsr_receipts_add(&c->receipts, b->seqs, (const uint8_t(*)[TSR_HASH_LEN])b->leaves,
+                     b->n_tickets);
     if (g->bets == 0) {
         tsr_hash256_init(&g->leaves);
-        g->first_seq = b->first_seq;
+        g->first_seq = (int64_t)b->seqs[0];
     }
     for (size_t i = 0; i < b->n_tickets; i++)
         tsr_hash256_update(&g->leaves, b->leaves[i], TSR_HASH_LEN);
     g->bets++;
     g->tickets += b->n_tickets;
     g->stake_cents += b->total;
-    g->last_seq = b->last_seq;
+    g->last_seq = (int64_t)b->seqs[b->n_tickets - 1];
 }
 
 /* Writer thread, before the group's COMMIT: one `bet_accepted` row for all
@@ -203,7 +237,14 @@ static void bet_settled(tsr_job *job)
  * an auditor recomputes from the tickets table. */
 static tsr_status bets_group_audit(void *arg, tsr_store_txn *txn)
 {
-    core_bet_group *g = &((tsr_core *)arg)->bet_group;
+    tsr_core *c = arg;
+    core_bet_group *g = &c->bet_group;
+    tsr_status rs = tsr_receipts_close(&c->receipts, txn, tsr_server_node_key(c->srv),
+                                       tsr_server_node_id(c->srv));
+    if (rs != TSR_OK) {
+        memset(g, 0, sizeof *g);
+        return rs;
+    }
     if (g->bets == 0)
         return TSR_OK;
     uint8_t h[TSR_HASH_LEN];
@@ -230,36 +271,120 @@ static tsr_status apply_bet(tsr_store_txn *txn, tsr_job *job)
         return s;
     if (!w || !w->charge)
         return TSR_ERR_UNAVAILABLE;
-    /* The bet id and every ticket id from one draw of the RNG. */
+    if ((s = bet_ctx_room(b, b->n_draws)) != TSR_OK ||
+        (s = tsr_receipts_reserve(&c->receipts, b->n_draws)) != TSR_OK)
+        return s;
+    /* The bet id and every ticket id's random half from one draw of the RNG. */
     uint8_t ids[TICKET_ID_LEN * (TSR_DRAWS_MAX + 1)];
-    char bet_hex[2 * TICKET_ID_LEN + 1], total[TSR_MONEY_STR_MAX];
     tsr_rng_bytes(tsr_store_txn_env(txn)->rng, ids, TICKET_ID_LEN * (b->n_draws + 1));
-    tsr_hex_encode(bet_hex, sizeof bet_hex, ids, TICKET_ID_LEN);
-    /* The reply is written as text: it is both what the idempotency table
-     * stores and what the player receives (serialized once). */
+    memcpy(b->bet_id, ids, TICKET_ID_LEN);
+    b->n_tickets = 0;
+    for (size_t i = 0; s == TSR_OK && i < b->n_draws; i++)
+        s = make_ticket(txn, job, w, b, i, ids);
+    if (s == TSR_OK)
+        job->replay_ref = (int64_t)b->seqs[0];
+    return s;
+}
+
+/* ---- an idempotent retry ---------------------------------------------------------- */
+
+static const char SQL_BET_TICKETS[] =
+    "SELECT bytes, sig, bet_id FROM tickets WHERE seq >= ?1 ORDER BY seq LIMIT ?2";
+
+/* Reads the ticket at row st into b as its next ticket; false when it
+ * belongs to another bet. A ticket signed alone (before schema v2) gets its
+ * block here; the others are wanted from the receipt batches. */
+static tsr_status replay_row(sqlite3_stmt *st, bet_ctx *b, bool *more)
+{
+    size_t i = b->n_tickets;
+    if (sqlite3_column_bytes(st, 2) != TICKET_ID_LEN ||
+        (i > 0 && memcmp(sqlite3_column_blob(st, 2), b->bet_id, TICKET_ID_LEN) != 0)) {
+        *more = false;
+        return TSR_OK;
+    }
+    memcpy(b->bet_id, sqlite3_column_blob(st, 2), TICKET_ID_LEN);
+    tsr_status s = tsr_ticket_decode(sqlite3_column_blob(st, 0),
+                                     (size_t)sqlite3_column_bytes(st, 0), &b->tickets[i]);
+    if (s != TSR_OK)
+        return s;
+    b->seqs[i] = b->tickets[i].seq;
+    b->total += b->tickets[i].stake_cents;
+    b->signed_alone = sqlite3_column_bytes(st, 1) == TSR_SIG_LEN;
+    if (b->signed_alone) /* its block is here: nothing to want for it */
+        s = tsr_receipt_sig_load(NULL, b->tickets[i].node, b->seqs[i], sqlite3_column_blob(st, 1),
+                                 TSR_SIG_LEN, &b->sigs[i]);
+    b->n_tickets = i + 1;
+    return s;
+}
+
+/* Writer thread: the retry of a bet already accepted rebuilds the
+ * original receipts from the tickets (seq `ref` onwards, same bet id). */
+static tsr_status replay_bet(tsr_store_txn *txn, tsr_job *job, int64_t ref)
+{
+    bet_ctx *b = job->ctx;
+    tsr_core *c = tsr_core_of(job->srv);
+    sqlite3_stmt *st;
+    tsr_status s = bet_ctx_room(b, TSR_DRAWS_MAX);
+    if (s == TSR_OK)
+        s = tsr_receipts_reserve(&c->receipts, 0);
+    if (s == TSR_OK)
+        s = tsr_store_stmt(tsr_store_txn_conn(txn), SQL_BET_TICKETS, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, ref);
+    sqlite3_bind_int(st, 2, TSR_DRAWS_MAX);
+    b->n_tickets = 0;
+    b->total = 0;
+    bool more = true;
+    int rc;
+    while (s == TSR_OK && more && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        s = replay_row(st, b, &more);
+    sqlite3_reset(st);
+    if (s == TSR_OK && b->n_tickets == 0)
+        s = TSR_ERR_NOT_FOUND; /* the idempotency row points at no ticket */
+    return s;
+}
+
+/* CoAP thread, after the commit: the reply, written as text (the bet path
+ * costs less without a JSON tree). */
+static tsr_status bet_reply(tsr_job *job)
+{
+    bet_ctx *b = job->ctx;
+    char bet_hex[2 * TICKET_ID_LEN + 1], total[TSR_MONEY_STR_MAX];
+    tsr_hex_encode(bet_hex, sizeof bet_hex, b->bet_id, TICKET_ID_LEN);
+    if (job->replayed && b->n_tickets > 0) {
+        free(b->bet_json);
+        b->bet_json = bet_json_of(b->tickets[0].bet, b->tickets[0].bet_len);
+    }
     tsr_text r = {0};
     tsr_text_printf(&r, "{\"bet_id\":\"%s\",\"total_stake\":\"%s\",\"total_stake_cents\":%lld,"
                         "\"receipts\":[",
                     bet_hex, tsr_money_format(b->total, total, sizeof total), (long long)b->total);
-    b->n_tickets = 0;
-    for (size_t i = 0; s == TSR_OK && i < b->n_draws; i++)
-        s = make_ticket(txn, job, w, b, i, ids, &r);
+    for (size_t i = 0; i < b->n_tickets; i++) {
+        if (i > 0)
+            tsr_text_printf(&r, ",");
+        tsr_receipt_text(&r, &b->tickets[i], &b->sigs[i], false, b->bet_json);
+    }
     tsr_text_printf(&r, "]}");
-    if (s == TSR_OK && r.failed)
-        s = TSR_ERR_NOMEM;
-    if (s != TSR_OK) {
+    if (r.failed) {
         free(r.buf);
-        return s;
+        return TSR_ERR_NOMEM;
     }
     free(job->response_text);
     job->response_text = r.buf;
     return TSR_OK;
 }
 
-/* CoAP thread, after the commit: live sales counters for GET /v1/draws. */
+/* CoAP thread, after the commit: the reply, and the live sales counters
+ * for GET /v1/draws. */
 static void bet_done(tsr_server *srv, tsr_job *job, bool committed)
 {
-    if (!committed || job->replayed)
+    if (!committed)
+        return;
+    tsr_status s = bet_reply(job);
+    if (s != TSR_OK)
+        job->status = s; /* the bet stands: a retry with its key gets the receipts */
+    if (job->replayed)
         return;
     tsr_core *c = tsr_core_of(srv);
     bet_ctx *b = job->ctx;
@@ -327,8 +452,9 @@ static tsr_status bet_job(tsr_server *srv, json_t *body, tsr_job **out, char *wh
         free(b);
         return s;
     }
-    b->bet_json = bet_json_of(b);
+    b->bet_json = bet_json_of(b->bet_bytes, b->bet_len);
     j->ctx = b;
+    j->replay = replay_bet;
     j->ctx_free = bet_ctx_free;
     j->done = bet_done;
     j->settled = bet_settled;
@@ -385,11 +511,11 @@ static void handle_get_one(tsr_server *srv, tsr_request *req)
         return;
     }
     tsr_ticket t;
-    uint8_t sig[TSR_SIG_LEN];
+    tsr_receipt_sig sig;
     bool cancelled;
     int64_t player;
     char terminal[TSR_CALLER_ID_MAX];
-    tsr_status s = tsr_receipt_load(tsr_server_reader(srv), id, &t, sig, &cancelled, &player,
+    tsr_status s = tsr_receipt_load(tsr_server_reader(srv), id, &t, &sig, &cancelled, &player,
                                     terminal);
     if (s == TSR_OK && !owns(&req->caller, player, terminal))
         s = TSR_ERR_NOT_FOUND;
@@ -397,20 +523,24 @@ static void handle_get_one(tsr_server *srv, tsr_request *req)
         tsr_reply_error(req, s, NULL);
         return;
     }
-    tsr_reply_json(req, 205, tsr_receipt_json(&t, sig, cancelled));
+    tsr_reply_json(req, 205, tsr_receipt_json(&t, &sig, cancelled));
 }
 
-static tsr_status history_rows(sqlite3_stmt *st, json_t *items, int64_t *last_seq)
+static tsr_status history_rows(tsr_store_conn *db, sqlite3_stmt *st, json_t *items,
+                               int64_t *last_seq)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    tsr_status s = TSR_OK;
+    while (s == TSR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         tsr_ticket t;
-        if (tsr_ticket_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-                              &t) != TSR_OK ||
-            sqlite3_column_bytes(st, 1) != TSR_SIG_LEN)
-            return TSR_ERR_ENCODING;
-        json_array_append_new(items, tsr_receipt_json(&t, sqlite3_column_blob(st, 1),
-                                                      sqlite3_column_int(st, 2) != 0));
+        tsr_receipt_sig sig;
+        s = tsr_ticket_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &t);
+        if (s == TSR_OK)
+            s = tsr_receipt_sig_load(db, t.node, t.seq, sqlite3_column_blob(st, 1),
+                                     (size_t)sqlite3_column_bytes(st, 1), &sig);
+        if (s != TSR_OK)
+            return s;
+        json_array_append_new(items, tsr_receipt_json(&t, &sig, sqlite3_column_int(st, 2) != 0));
         *last_seq = (int64_t)t.seq;
     }
     return rc == SQLITE_DONE ? TSR_OK : tsr_store_status(rc);
@@ -441,7 +571,7 @@ static void handle_history(tsr_server *srv, tsr_request *req)
     sqlite3_bind_int64(st, 3, limit);
     json_t *items = json_array();
     int64_t last = 0;
-    s = history_rows(st, items, &last);
+    s = history_rows(tsr_server_reader(srv), st, items, &last);
     sqlite3_reset(st);
     if (s != TSR_OK) {
         json_decref(items);

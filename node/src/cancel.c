@@ -94,11 +94,11 @@ static tsr_status apply_cancel(tsr_store_txn *txn, tsr_job *job)
 {
     cancel_ctx *cc = job->ctx;
     tsr_core *c = tsr_core_of(job->srv);
-    uint8_t sig[TSR_SIG_LEN];
+    tsr_receipt_sig sig;
     bool cancelled;
     int64_t player;
     char terminal[TSR_CALLER_ID_MAX];
-    tsr_status s = tsr_receipt_load(tsr_store_txn_conn(txn), cc->id, &cc->t, sig, &cancelled,
+    tsr_status s = tsr_receipt_load(tsr_store_txn_conn(txn), cc->id, &cc->t, &sig, &cancelled,
                                     &player, terminal);
     if (s == TSR_OK)
         s = may_cancel(c, txn, job, &cc->t, terminal, cancelled);
@@ -114,7 +114,7 @@ static tsr_status apply_cancel(tsr_store_txn *txn, tsr_job *job)
     if (s == TSR_OK)
         s = record_cancel(txn, job, &cc->t);
     if (s == TSR_OK) {
-        job->response = tsr_receipt_json(&cc->t, sig, true);
+        job->response = tsr_receipt_json(&cc->t, &sig, true);
         char refund[TSR_MONEY_STR_MAX];
         json_object_set_new(job->response, "refund",
                             json_string(tsr_money_format(cc->t.stake_cents, refund, sizeof refund)));

@@ -93,6 +93,7 @@ static void core_fini(tsr_server *srv)
         return;
     tsr_catalog_free(c->catalog);
     tsr_keyring_destroy(c->authority);
+    tsr_receipts_free(&c->receipts);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }

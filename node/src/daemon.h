@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include "config.h"
+#include "receipts.h"
 #include "server.h"
 #include "tessera/catalog.h"
 #include "tessera/game.h"
@@ -61,6 +62,7 @@ typedef struct tsr_core {
     bool draw_dirty[TSR_CATALOG_GAMES_MAX];
     int64_t last_notify_mono_ns;
     core_bet_group bet_group;  /* writer thread only */
+    tsr_receipts receipts;     /* writer thread only: the group's receipt batches */
 } tsr_core;
 
 /* The core module (registered first by tsr_node_open). */
@@ -127,8 +129,10 @@ tsr_status tsr_seal_draw(tsr_store_txn *t, const tsr_keypair *key, const char *n
 
 /* The JSON receipt of a ticket: {ticket_id, serial, check, game, draw,
  * bet, stake, stake_cents, accepted_at, accepted_at_ns, node, seq, channel,
- * sig, state}. New reference (NULL on no memory). */
-json_t *tsr_receipt_json(const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN], bool cancelled);
+ * sig, state} and, when `rs` (borrowed) is batch-signed (receipts.h),
+ * "batch": {first_seq, last_seq, root} and "proof": {index, count,
+ * siblings} (merkle.h's proof form). New reference (NULL on no memory). */
+json_t *tsr_receipt_json(const tsr_ticket *t, const tsr_receipt_sig *rs, bool cancelled);
 
 /* A growable text buffer for replies written without building a JSON tree
  * (the bet path: jansson's tree and dump cost more than the ticket's SQL).
@@ -149,7 +153,7 @@ void tsr_text_json_string(tsr_text *t, const char *s);
 /* Appends the same receipt as tsr_receipt_json, as compact JSON text.
  * `bet_json` (borrowed) is the compact JSON of the ticket's decoded bet, or
  * NULL when its bytes do not decode (then "bet_bytes" in hex, as there). */
-void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN],
+void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const tsr_receipt_sig *rs,
                       bool cancelled, const char *bet_json);
 
 /* Fills a ticket's serial ("<node>-<seq>") and check code (6 decimal
@@ -157,10 +161,10 @@ void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_
  * serial and check whether the paper slip is genuine. */
 void tsr_receipt_serial(tsr_ticket *t);
 
-/* Reads a ticket row (tickets.bytes, sig, state) of `id_hex` on db.
+/* Reads the ticket `id` on db with its signature block (receipts.h).
  * TSR_ERR_NOT_FOUND, TSR_ERR_ENCODING. */
 tsr_status tsr_receipt_load(tsr_store_conn *db, const uint8_t id[16], tsr_ticket *t,
-                            uint8_t sig[TSR_SIG_LEN], bool *cancelled, int64_t *player_id,
+                            tsr_receipt_sig *rs, bool *cancelled, int64_t *player_id,
                             char terminal[TSR_CALLER_ID_MAX]) TSR_MUST_CHECK;
 
 #endif

@@ -25,7 +25,8 @@
  * idempotency table under (scope, key) before apply — scope is the caller
  * (player id or terminal id) and the route, so two players never collide.
  * A stored entry with the same request hash replays the stored reply
- * without running apply (the retry gets its original receipt); a different
+ * without running apply (the retry gets its original receipt) — or, for a
+ * job with `replay`, calls replay with the stored reference; a different
  * hash is TSR_ERR_IDEMPOTENT_MISMATCH (4.09). After a successful apply, the
  * reply is stored in the same savepoint. The request hash is BLAKE2b-256 of
  * the canonical request body (sorted keys, compact) and the route.
@@ -85,6 +86,12 @@ typedef void (*tsr_job_done_fn)(tsr_server *srv, tsr_job *job, bool committed);
  * bets' one audit row per group, see server.h group hooks). */
 typedef void (*tsr_job_settled_fn)(tsr_job *job);
 
+/* Runs on the writer thread instead of apply when the idempotency table
+ * holds this key with the same request and a replay reference: rebuilds
+ * the original reply from `ref` (what the first apply put in replay_ref),
+ * e.g. a bet's receipts from its tickets. */
+typedef tsr_status (*tsr_job_replay_fn)(tsr_store_txn *txn, tsr_job *job, int64_t ref);
+
 /* Frees the job's domain context (may be NULL). */
 typedef void (*tsr_job_ctx_free_fn)(void *ctx);
 
@@ -99,6 +106,9 @@ struct tsr_job {
     void *ctx;                     /* owned via ctx_free: domain state */
     tsr_job_ctx_free_fn ctx_free;  /* frees ctx (NULL: ctx is not freed) */
     char *idempotency_key;         /* owned (strdup'd) or NULL */
+    tsr_job_replay_fn replay;      /* optional: with an idempotency key, the
+                                      table stores replay_ref instead of the
+                                      reply text, and a retry calls this */
     int ok_code;                   /* CoAP code on success: 201, 204, 205 (default 205) */
 
     /* ---- set by the server before submit (read-only for domain code) ---- */
@@ -112,6 +122,7 @@ struct tsr_job {
     json_t *response;              /* owned: success body (NULL: empty) */
     json_t *error_detail;          /* owned: optional "detail" of an error */
     bool replayed;                 /* the reply came from the idempotency table */
+    int64_t replay_ref;            /* set by apply when `replay` is set */
     char *response_text;           /* owned: the success body as sent, compact
                                       JSON text. Apply may write its reply here
                                       instead of `response` (the bet path: no

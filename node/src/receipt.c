@@ -109,12 +109,28 @@ static void text_field(tsr_text *out, const char *name, const char *value)
     tsr_text_json_string(out, value);
 }
 
-void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN],
+/* ,"batch":{...},"proof":{...} of a batch-signed receipt. */
+static void text_batch(tsr_text *out, const tsr_receipt_sig *rs)
+{
+    char hex[2 * TSR_HASH_LEN + 1];
+    tsr_text_printf(out, ",\"batch\":{\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64
+                         ",\"root\":\"%s\"},\"proof\":{\"index\":%" PRIu32
+                         ",\"count\":%" PRIu32 ",\"siblings\":[",
+                    rs->batch.first_seq, rs->batch.last_seq,
+                    tsr_hex_encode(hex, sizeof hex, rs->batch.root, TSR_HASH_LEN), rs->index,
+                    rs->batch.count);
+    for (uint32_t i = 0; i < rs->depth; i++)
+        tsr_text_printf(out, "%s\"%s\"", i ? "," : "",
+                        tsr_hex_encode(hex, sizeof hex, rs->siblings[i], TSR_HASH_LEN));
+    tsr_text_printf(out, "]}");
+}
+
+void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const tsr_receipt_sig *rs,
                       bool cancelled, const char *bet_json)
 {
     char id[33], sig_hex[2 * TSR_SIG_LEN + 1], stake[TSR_MONEY_STR_MAX], at[40];
     tsr_hex_encode(id, sizeof id, t->id, sizeof t->id);
-    tsr_hex_encode(sig_hex, sizeof sig_hex, sig, TSR_SIG_LEN);
+    tsr_hex_encode(sig_hex, sizeof sig_hex, rs->sig, TSR_SIG_LEN);
     tsr_money_format(t->stake_cents, stake, sizeof stake);
     tsr_time_format(t->accepted_at_ns, at, sizeof at);
     tsr_text_printf(out, "{\"ticket_id\":\"%s\"", id);
@@ -127,10 +143,11 @@ void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_
     text_field(out, "accepted_at", at);
     tsr_text_printf(out, ",\"accepted_at_ns\":%lld", (long long)t->accepted_at_ns);
     text_field(out, "node", t->node);
-    tsr_text_printf(out, ",\"seq\":%" PRIu64 ",\"channel\":\"%s\",\"sig\":\"%s\","
-                         "\"state\":\"%s\"",
-                    t->seq, t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online", sig_hex,
-                    cancelled ? "cancelled" : "active");
+    tsr_text_printf(out, ",\"seq\":%" PRIu64 ",\"channel\":\"%s\",\"sig\":\"%s\"", t->seq,
+                    t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online", sig_hex);
+    if (rs->batched)
+        text_batch(out, rs);
+    tsr_text_printf(out, ",\"state\":\"%s\"", cancelled ? "cancelled" : "active");
     if (bet_json) {
         tsr_text_printf(out, ",\"bet\":%s}", bet_json);
     } else {
@@ -142,8 +159,26 @@ void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const uint8_t sig[TSR_
 
 /* ---- JSON tree ---------------------------------------------------------------------- */
 
-json_t *tsr_receipt_json(const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN], bool cancelled)
+/* "batch" and "proof" members of a batch-signed receipt. */
+static void add_batch(json_t *r, const tsr_receipt_sig *rs)
 {
+    char hex[2 * TSR_HASH_LEN + 1];
+    json_t *sib = json_array();
+    for (uint32_t i = 0; i < rs->depth; i++)
+        json_array_append_new(sib, json_string(tsr_hex_encode(hex, sizeof hex, rs->siblings[i],
+                                                              TSR_HASH_LEN)));
+    json_object_set_new(r, "batch",
+                        json_pack("{s:I, s:I, s:s}", "first_seq", (json_int_t)rs->batch.first_seq,
+                                  "last_seq", (json_int_t)rs->batch.last_seq, "root",
+                                  tsr_hex_encode(hex, sizeof hex, rs->batch.root, TSR_HASH_LEN)));
+    json_object_set_new(r, "proof", json_pack("{s:I, s:I, s:o}", "index", (json_int_t)rs->index,
+                                              "count", (json_int_t)rs->batch.count, "siblings",
+                                              sib));
+}
+
+json_t *tsr_receipt_json(const tsr_ticket *t, const tsr_receipt_sig *rs, bool cancelled)
+{
+    const uint8_t *sig = rs->sig;
     char id[33], sig_hex[2 * TSR_SIG_LEN + 1], stake[TSR_MONEY_STR_MAX], at[40], check[8];
     tsr_hex_encode(id, sizeof id, t->id, sizeof t->id);
     tsr_hex_encode(sig_hex, sizeof sig_hex, sig, TSR_SIG_LEN);
@@ -158,13 +193,15 @@ json_t *tsr_receipt_json(const tsr_ticket *t, const uint8_t sig[TSR_SIG_LEN], bo
                           (json_int_t)t->seq, "channel",
                           t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online", "sig", sig_hex,
                           "state", cancelled ? "cancelled" : "active");
+    if (r && rs->batched)
+        add_batch(r, rs);
     if (r)
         add_bet(r, t);
     return r;
 }
 
 tsr_status tsr_receipt_load(tsr_store_conn *db, const uint8_t id[16], tsr_ticket *t,
-                            uint8_t sig[TSR_SIG_LEN], bool *cancelled, int64_t *player_id,
+                            tsr_receipt_sig *rs, bool *cancelled, int64_t *player_id,
                             char terminal[TSR_CALLER_ID_MAX])
 {
     sqlite3_stmt *st;
@@ -178,14 +215,16 @@ tsr_status tsr_receipt_load(tsr_store_conn *db, const uint8_t id[16], tsr_ticket
         return rc == SQLITE_DONE ? TSR_ERR_NOT_FOUND : tsr_store_status(rc);
     }
     s = tsr_ticket_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), t);
-    if (s == TSR_OK && sqlite3_column_bytes(st, 1) == TSR_SIG_LEN)
-        memcpy(sig, sqlite3_column_blob(st, 1), TSR_SIG_LEN);
-    else if (s == TSR_OK)
-        s = TSR_ERR_ENCODING;
+    uint8_t legacy[TSR_SIG_LEN];
+    size_t legacy_len = (size_t)sqlite3_column_bytes(st, 1);
+    if (legacy_len == TSR_SIG_LEN)
+        memcpy(legacy, sqlite3_column_blob(st, 1), TSR_SIG_LEN);
     *cancelled = sqlite3_column_int(st, 2) != 0;
     *player_id = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
     const char *term = (const char *)sqlite3_column_text(st, 4);
     snprintf(terminal, TSR_CALLER_ID_MAX, "%s", term ? term : "");
     sqlite3_reset(st);
-    return s;
+    if (s == TSR_OK && legacy_len != 0 && legacy_len != TSR_SIG_LEN)
+        s = TSR_ERR_ENCODING;
+    return s == TSR_OK ? tsr_receipt_sig_load(db, t->node, t->seq, legacy, legacy_len, rs) : s;
 }

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,8 +159,45 @@ static tsr_status migrate_to_1(tsr_store_conn *c)
     return s;
 }
 
-/* Runs each missing step in its own transaction together with the
- * user_version bump, so a crash mid-migration leaves the old version. */
+/* Schema v2: receipts are signed per batch of tickets (receipts.h), not
+ * per ticket; tickets sold from v2 on store an empty tickets.sig. An
+ * idempotent bet stores the first seq of its tickets (replay_ref) instead of
+ * its reply text, and its replay rebuilds the reply from the tickets. */
+static const char SCHEMA_V2[] =
+    "CREATE TABLE receipt_batches ("
+    "  first_seq INTEGER PRIMARY KEY,"
+    "  last_seq INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL CHECK (count >= 1),"
+    "  root BLOB NOT NULL CHECK (length(root) = 32),"
+    "  sig BLOB NOT NULL CHECK (length(sig) = 64),"
+    "  CHECK (last_seq >= first_seq));"
+    "ALTER TABLE idempotency ADD COLUMN replay_ref INTEGER;";
+
+static tsr_status migrate_to_2(tsr_store_conn *c) { return tsr_store_exec(c, SCHEMA_V2); }
+
+typedef tsr_status (*migration_fn)(tsr_store_conn *c);
+static const migration_fn MIGRATIONS[TSR_STORE_SCHEMA_VERSION] = {migrate_to_1, migrate_to_2};
+
+/* One step in its own transaction together with the user_version bump, so
+ * a crash mid-migration leaves the old version. */
+static tsr_status migrate_step(tsr_store *s, int to)
+{
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d; COMMIT", to);
+    tsr_status st = tsr_store_exec(s->writer, "BEGIN IMMEDIATE");
+    if (st == TSR_OK)
+        st = MIGRATIONS[to - 1](s->writer);
+    if (st == TSR_OK)
+        st = tsr_store_exec(s->writer, bump);
+    if (st != TSR_OK) {
+        sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+        return st == TSR_ERR_INTERNAL ? st : TSR_ERR_IO;
+    }
+    tsr_log_info(s->log, "store_migrated", "path=%s version=%d", s->path, to);
+    return TSR_OK;
+}
+
+/* Runs each missing step in order. */
 static tsr_status migrate(tsr_store *s)
 {
     int64_t v = 0;
@@ -173,21 +211,11 @@ static tsr_status migrate(tsr_store *s)
                       s->path, (long long)v, TSR_STORE_SCHEMA_VERSION);
         return TSR_ERR_DB_NEWER;
     }
-    if (v == 0) {
-        st = tsr_store_exec(s->writer, "BEGIN IMMEDIATE");
-        if (st == TSR_OK)
-            st = migrate_to_1(s->writer);
-        if (st == TSR_OK)
-            st = tsr_store_exec(s->writer, "PRAGMA user_version = 1; COMMIT");
-        if (st != TSR_OK) {
-            sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
-            return st == TSR_ERR_INTERNAL ? st : TSR_ERR_IO;
-        }
-        tsr_log_info(s->log, "store_migrated", "path=%s version=1", s->path);
-        v = 1;
-    }
-    s->version = (int)v;
-    return TSR_OK;
+    for (; st == TSR_OK && v < TSR_STORE_SCHEMA_VERSION; v++)
+        st = migrate_step(s, (int)v + 1);
+    if (st == TSR_OK)
+        s->version = (int)v;
+    return st;
 }
 
 /* Process-wide SQLite settings, before its first use: no memory

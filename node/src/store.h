@@ -8,7 +8,8 @@
  * tokens, catalog, audit, idempotency, notifications) and
  * tsr_schema_accounts_v1 (schema_accounts.c: players, sessions, accounts,
  * ledger_entries, payouts, psp_events, limits, exclusions, ...). Migration 1
- * runs both in one transaction. A database whose user_version is above
+ * runs both in one transaction; migration 2 (store.c) adds the receipt
+ * batches and the idempotency replay reference. A database whose user_version is above
  * TSR_STORE_SCHEMA_VERSION is refused (TSR_ERR_DB_NEWER) — an old binary
  * must never write into a newer layout.
  *
@@ -28,7 +29,7 @@
 #include "tessera/status.h"
 
 /* The schema this binary writes. Bump with a new migration step. */
-#define TSR_STORE_SCHEMA_VERSION 1
+#define TSR_STORE_SCHEMA_VERSION 2
 /* Prepared statements cached per connection: every statement the node runs
  * is a compile-time constant, a few dozen in all; 128 leaves room. */
 #define TSR_STORE_STMT_CACHE_MAX 128

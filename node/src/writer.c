@@ -68,10 +68,10 @@ static void signal_done(tsr_writer *w)
 /* ---- idempotency ------------------------------------------------------------ */
 
 static const char SQL_IDEM_GET[] =
-    "SELECT req_hash, code, response FROM idempotency WHERE scope = ?1 AND key = ?2";
+    "SELECT req_hash, code, response, replay_ref FROM idempotency WHERE scope = ?1 AND key = ?2";
 static const char SQL_IDEM_PUT[] =
-    "INSERT INTO idempotency(scope, key, req_hash, code, response, created_at_ns) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO idempotency(scope, key, req_hash, code, response, created_at_ns, replay_ref) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /* The scope of a key: the route and the caller, so that two players (or a
  * player and a terminal) never share a key space. */
@@ -84,6 +84,18 @@ static void idem_scope(const tsr_job *j, char *buf, size_t len)
         snprintf(buf, len, "%s|t:%s", j->route ? j->route : "", c->terminal_id);
     else
         snprintf(buf, len, "%s|a", j->route ? j->route : "");
+}
+
+/* A stored entry of the same request: its reply text, or its replay. */
+static tsr_status idem_replay(tsr_store_txn *t, tsr_job *j, sqlite3_stmt *st)
+{
+    j->ok_code = sqlite3_column_int(st, 1);
+    j->replayed = true;
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+        return j->replay ? j->replay(t, j, sqlite3_column_int64(st, 3)) : TSR_ERR_INTERNAL;
+    const char *text = (const char *)sqlite3_column_text(st, 2);
+    j->response_text = text ? strdup(text) : NULL;
+    return text && !j->response_text ? TSR_ERR_NOMEM : TSR_OK;
 }
 
 /* TSR_OK with *found when the key was seen: the stored reply is put in the
@@ -101,16 +113,10 @@ static tsr_status idem_lookup(tsr_store_txn *t, tsr_job *j, const char *scope, b
     if (rc == SQLITE_ROW) {
         *found = true;
         if (sqlite3_column_bytes(st, 0) != TSR_HASH_LEN ||
-            memcmp(sqlite3_column_blob(st, 0), j->request_hash, TSR_HASH_LEN) != 0) {
+            memcmp(sqlite3_column_blob(st, 0), j->request_hash, TSR_HASH_LEN) != 0)
             s = TSR_ERR_IDEMPOTENT_MISMATCH;
-        } else {
-            const char *text = (const char *)sqlite3_column_text(st, 2);
-            j->ok_code = sqlite3_column_int(st, 1);
-            j->response_text = text ? strdup(text) : NULL;
-            j->replayed = true;
-            if (text && !j->response_text)
-                s = TSR_ERR_NOMEM;
-        }
+        else
+            s = idem_replay(t, j, st);
     } else if (rc != SQLITE_DONE) {
         s = tsr_store_status(rc);
     }
@@ -125,8 +131,11 @@ static tsr_status idem_store(tsr_store_txn *t, tsr_job *j, const char *scope)
     if (s != TSR_OK)
         return s;
     /* The reply sends exactly the stored bytes: a job that wrote its reply
-     * as text keeps it, a JSON reply is serialized here once. */
-    if (j->response) {
+     * as text keeps it, a JSON reply is serialized here once. A job with a
+     * replay stores its reference instead. */
+    if (j->replay) {
+        sqlite3_bind_int64(st, 7, j->replay_ref);
+    } else if (j->response) {
         free(j->response_text);
         j->response_text = json_dumps(j->response, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!j->response_text)
@@ -137,7 +146,7 @@ static tsr_status idem_store(tsr_store_txn *t, tsr_job *j, const char *scope)
     sqlite3_bind_text(st, 2, j->idempotency_key, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, j->request_hash, TSR_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, j->ok_code);
-    if (text)
+    if (text && !j->replay)
         sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, tsr_store_txn_now(t).now_ns);
     return tsr_store_exec_stmt(st);

@@ -3,6 +3,7 @@
 #include "node_fixture.h"
 #include "tessera/codec.h"
 #include "tessera/hash.h"
+#include "tessera/receipt_batch.h"
 
 static fx F;
 
@@ -28,33 +29,46 @@ static int64_t count(sqlite3 *db, const char *sql)
     return n;
 }
 
-/* The receipt's signature verifies with the node key over the canonical
- * ticket bytes stored in the database, which decode to the receipt. */
+/* The receipt verifies with the node key alone: the canonical ticket bytes
+ * stored in the database hash to a leaf, its inclusion proof leads to the
+ * batch root, and the batch signature covers the root. Any altered byte of
+ * the signature, the root, the proof or the ticket fails. */
 static void check_receipt_signed(const json_t *rc)
 {
     uint8_t id[16], sig[TSR_SIG_LEN];
+    tsr_receipt_batch b;
+    tsr_merkle_proof proof;
     ck_assert_int_eq(tsr_hex_decode(id, 16, json_string_value(json_object_get(rc, "ticket_id"))),
                      TSR_OK);
-    ck_assert_int_eq(tsr_hex_decode(sig, sizeof sig, json_string_value(json_object_get(rc, "sig"))),
-                     TSR_OK);
+    ck_assert_int_eq(tsr_receipt_from_json(rc, &b, &proof, sig), TSR_OK);
     sqlite3 *db = open_db();
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT bytes FROM tickets WHERE id = ?1", -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    const void *bytes = sqlite3_column_blob(st, 0);
+    uint8_t bytes[TSR_TICKET_ENC_MAX];
     size_t len = (size_t)sqlite3_column_bytes(st, 0);
-    ck_assert_int_eq(tsr_verify(F.node_kp.pk, bytes, len, sig), TSR_OK);
+    memcpy(bytes, sqlite3_column_blob(st, 0), len);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(tsr_receipt_verify(F.node_kp.pk, bytes, len, &b, &proof, sig), TSR_OK);
     tsr_ticket t;
     ck_assert_int_eq(tsr_ticket_decode(bytes, len, &t), TSR_OK);
     ck_assert_str_eq(t.serial, json_string_value(json_object_get(rc, "serial")));
     ck_assert_int_eq((int64_t)t.seq, json_integer_value(json_object_get(rc, "seq")));
     ck_assert_int_eq(t.stake_cents, json_integer_value(json_object_get(rc, "stake_cents")));
     sig[0] ^= 1;
-    ck_assert_int_eq(tsr_verify(F.node_kp.pk, bytes, len, sig), TSR_ERR_SIGNATURE);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ck_assert_int_eq(tsr_receipt_verify(F.node_kp.pk, bytes, len, &b, &proof, sig),
+                     TSR_ERR_SIGNATURE);
+    sig[0] ^= 1;
+    b.root[5] ^= 1;
+    ck_assert_int_eq(tsr_receipt_verify(F.node_kp.pk, bytes, len, &b, &proof, sig),
+                     TSR_ERR_MERKLE_PROOF);
+    b.root[5] ^= 1;
+    bytes[len - 1] ^= 1; /* the check code */
+    ck_assert_int_eq(tsr_receipt_verify(F.node_kp.pk, bytes, len, &b, &proof, sig),
+                     TSR_ERR_MERKLE_PROOF);
 }
 
 START_TEST(a_retail_bet_gets_a_signed_receipt_a_ticket_and_an_outbox_row)

@@ -2,6 +2,7 @@
  * bet's separate reply with many receipts, its idempotent replay, and a
  * client that asks for the blocks one by one itself. */
 #include "node_fixture.h"
+#include "tessera/receipt_batch.h"
 #include "tessera/codec.h"
 
 static fx F;
@@ -28,8 +29,9 @@ static void open_draws(int n, int64_t *draws)
     }
 }
 
-/* Every receipt's signature verifies with the node key over the ticket
- * bytes stored in the database, and the draws follow each other. */
+/* Every receipt's batch signature and inclusion proof verify with the node
+ * key over the ticket bytes stored in the database, and the draws follow
+ * each other. */
 static void check_receipts(const json_t *reply, const int64_t *draws)
 {
     const json_t *rcs = json_object_get(reply, "receipts");
@@ -43,16 +45,16 @@ static void check_receipts(const json_t *reply, const int64_t *draws)
         const json_t *rc = json_array_get(rcs, i);
         ck_assert_int_eq(json_integer_value(json_object_get(rc, "draw")), draws[i]);
         uint8_t id[16], sig[TSR_SIG_LEN];
+        tsr_receipt_batch b;
+        tsr_merkle_proof proof;
         ck_assert_int_eq(tsr_hex_decode(id, 16, json_string_value(json_object_get(rc, "ticket_id"))),
                          TSR_OK);
-        ck_assert_int_eq(tsr_hex_decode(sig, sizeof sig,
-                                        json_string_value(json_object_get(rc, "sig"))),
-                         TSR_OK);
+        ck_assert_int_eq(tsr_receipt_from_json(rc, &b, &proof, sig), TSR_OK);
         sqlite3_reset(st);
         sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
         ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-        ck_assert_int_eq(tsr_verify(F.node_kp.pk, sqlite3_column_blob(st, 0),
-                                    (size_t)sqlite3_column_bytes(st, 0), sig),
+        ck_assert_int_eq(tsr_receipt_verify(F.node_kp.pk, sqlite3_column_blob(st, 0),
+                                            (size_t)sqlite3_column_bytes(st, 0), &b, &proof, sig),
                          TSR_OK);
     }
     sqlite3_finalize(st);

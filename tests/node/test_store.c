@@ -31,7 +31,7 @@ static void teardown(void)
     tsr_test_rmtree(dir);
 }
 
-START_TEST(a_new_database_gets_schema_1_in_wal_mode)
+START_TEST(a_new_database_gets_the_current_schema_in_wal_mode)
 {
     ck_assert_int_eq(tsr_store_schema_version(st), TSR_STORE_SCHEMA_VERSION);
     int64_t n;
@@ -49,13 +49,13 @@ START_TEST(a_new_database_gets_schema_1_in_wal_mode)
     /* reopening migrates nothing and keeps the data */
     tsr_store_close(st);
     ck_assert_int_eq(tsr_store_open(&st, path, NULL), TSR_OK);
-    ck_assert_int_eq(tsr_store_schema_version(st), 1);
+    ck_assert_int_eq(tsr_store_schema_version(st), TSR_STORE_SCHEMA_VERSION);
 }
 END_TEST
 
 START_TEST(a_database_from_a_newer_schema_is_refused)
 {
-    ck_assert_int_eq(tsr_store_exec(tsr_store_writer(st), "PRAGMA user_version = 2"), TSR_OK);
+    ck_assert_int_eq(tsr_store_exec(tsr_store_writer(st), "PRAGMA user_version = 3"), TSR_OK);
     tsr_store_close(st);
     st = NULL;
     ck_assert_int_eq(tsr_store_open(&st, path, NULL), TSR_ERR_DB_NEWER);
@@ -179,7 +179,7 @@ static Suite *suite(void)
     Suite *s = suite_create("node_store");
     TCase *t = tcase_create("store");
     tcase_add_checked_fixture(t, setup, teardown);
-    tcase_add_test(t, a_new_database_gets_schema_1_in_wal_mode);
+    tcase_add_test(t, a_new_database_gets_the_current_schema_in_wal_mode);
     tcase_add_test(t, a_database_from_a_newer_schema_is_refused);
     tcase_add_test(t, outbox_seqs_are_gapless_across_rollbacks_and_deletes);
     tcase_add_test(t, the_audit_chain_verifies_and_detects_tampering);

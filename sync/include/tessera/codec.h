@@ -71,7 +71,8 @@ typedef enum tsr_type {
     TSR_TYPE_NODE_RECEIPT = 4,
     TSR_TYPE_BATCH = 5,
     TSR_TYPE_CUTOFF_TOKEN = 6,
-    TSR_TYPE_BEACON = 7
+    TSR_TYPE_BEACON = 7,
+    TSR_TYPE_RECEIPT_BATCH = 8
 } tsr_type;
 
 /* ---- writer ---------------------------------------------------------------- */
