@@ -72,20 +72,6 @@ void tsr_edge_peer_ip(const tsr_request *req, char out[TSR_GEO_IP_MAX])
         inet_ntop(AF_INET6, &a->addr.sin6.sin6_addr, out, TSR_GEO_IP_MAX);
 }
 
-/* The body as a JSON object, or NULL (the handler then reports the error
- * with its own strict parser). Owned. */
-static json_t *body_of(const tsr_request *req)
-{
-    if (!req->body_len)
-        return NULL;
-    json_t *b = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
-    if (b && !json_is_object(b)) {
-        json_decref(b);
-        return NULL;
-    }
-    return b;
-}
-
 /* Takes a token of class `cls` for `who`; replies 4.29 when empty. */
 static bool limited(tsr_edge *e, tsr_request *req, const char *cls, const char *who,
                     int64_t per_min, int64_t burst)
@@ -118,8 +104,7 @@ static bool strip_location(tsr_edge *e, tsr_request *req, json_t *body, json_t *
     size_t n = json_dumpb(body, e->body, sizeof e->body - 1, JSON_COMPACT);
     if (n == 0 || n >= sizeof e->body - 1)
         return false;
-    req->body = (const uint8_t *)e->body;
-    req->body_len = n;
+    tsr_server_body_rewritten(req, e->body, n); /* the handler gets `body` as is */
     return true;
 }
 
@@ -162,6 +147,8 @@ static bool guard_register(tsr_edge *e, tsr_request *req, const json_t *body)
 
 static bool guard_bet_rate(tsr_edge *e, tsr_request *req)
 {
+    if (req->caller.loopback && !e->cfg.rate_limit_loopback)
+        return false; /* as limited() decides, before formatting any key */
     char ip[TSR_GEO_IP_MAX], who[TSR_RATE_KEY_MAX];
     tsr_edge_peer_ip(req, ip);
     if (limited(e, req, "bet-peer", ip, e->cfg.rate_bet_peer_per_min, e->cfg.rate_bet_peer_burst))
@@ -226,12 +213,12 @@ static bool guard(void *arg, tsr_server *srv, tsr_request *req)
         what = DEPOSIT;
     if (what == NONE)
         return false;
-    json_t *body = body_of(req);
-    bool replied = what == LOGIN      ? guard_login(e, req, body)
-                   : what == REGISTER ? guard_register(e, req, body)
-                                      : guard_money(e, req, body, what == BET ? "bet" : "deposit");
-    json_decref(body);
-    return replied;
+    /* Parsed once for this guard and the handler (tsr_request_json takes
+     * it); NULL when malformed: the handler's strict parser reports it. */
+    json_t *body = tsr_server_body_object(req);
+    return what == LOGIN      ? guard_login(e, req, body)
+           : what == REGISTER ? guard_register(e, req, body)
+                              : guard_money(e, req, body, what == BET ? "bet" : "deposit");
 }
 
 void tsr_server_set_guard(tsr_server *srv, tsr_request_guard_fn fn, void *arg)

@@ -228,13 +228,50 @@ tsr_status tsr_json_check(const json_t *obj, const tsr_json_field *fields, size_
     return TSR_OK;
 }
 
+static bool body_cached(const exchange *x, const tsr_request *req)
+{
+    return x && x->body_obj && x->body_of == req->body && x->body_of_len == req->body_len;
+}
+
+json_t *tsr_server_body_object(tsr_request *req)
+{
+    exchange *x = req->internal_;
+    if (!req->body_len)
+        return NULL;
+    if (body_cached(x, req))
+        return x->body_obj;
+    json_decref(x->body_obj);
+    x->body_obj =
+        json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    if (x->body_obj && !json_is_object(x->body_obj)) {
+        json_decref(x->body_obj);
+        x->body_obj = NULL;
+    }
+    x->body_of = req->body;
+    x->body_of_len = req->body_len;
+    return x->body_obj;
+}
+
+void tsr_server_body_rewritten(tsr_request *req, const char *text, size_t len)
+{
+    exchange *x = req->internal_;
+    req->body = (const uint8_t *)text;
+    req->body_len = len;
+    x->body_of = req->body;
+    x->body_of_len = len;
+}
+
 tsr_status tsr_request_json(const tsr_request *req, const tsr_json_field *fields, size_t n,
                             json_t **out, json_t **detail)
 {
     *out = NULL;
     *detail = NULL;
     json_t *obj;
-    if (req->body_len == 0) {
+    exchange *x = req->internal_;
+    if (req->body_len && body_cached(x, req)) {
+        obj = x->body_obj; /* parsed by the guard: the handler takes it */
+        x->body_obj = NULL;
+    } else if (req->body_len == 0) {
         obj = json_object();
     } else {
         json_error_t e;

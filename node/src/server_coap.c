@@ -108,6 +108,7 @@ static void on_request(coap_resource_t *res, coap_session_t *sess, const coap_pd
         return;
     exchange x = {.res = res, .sess = sess, .pdu = pdu, .resp = resp, .query = query};
     tsr_server_dispatch(srv, &x);
+    json_decref(x.body_obj);
 }
 
 tsr_status tsr_server_track(tsr_server *srv, exchange *x, tsr_job *job)

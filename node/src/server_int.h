@@ -56,6 +56,11 @@ typedef struct exchange {
     coap_pdu_t *resp;
     const coap_string_t *query;
     bool replied;
+    /* The body parsed once, shared by the guard and the handler: owned
+     * (freed after the handler), valid while req->body is body_of. */
+    json_t *body_obj;
+    const uint8_t *body_of;
+    size_t body_of_len;
 } exchange;
 
 struct tsr_server {
@@ -146,6 +151,17 @@ void tsr_server_reply_job(exchange *x, tsr_job *job);
 
 /* Writes a JSON body with code into the exchange's response. */
 void tsr_server_write_json(exchange *x, int code, json_t *body, int max_age);
+
+/* The request's body as a JSON object parsed with the same flags as
+ * tsr_request_json, parsed once per request: borrowed (the exchange owns
+ * it until the handler returns or tsr_request_json takes it); NULL when
+ * the body is empty, malformed or not an object. */
+json_t *tsr_server_body_object(tsr_request *req);
+
+/* Sets req->body to text (borrowed, must outlive the handler) that is the
+ * serialization of the object tsr_server_body_object returned, after the
+ * caller changed that object, so the handler gets the object unparsed. */
+void tsr_server_body_rewritten(tsr_request *req, const char *text, size_t len);
 
 /* libcoap's ETag of a body (coap_hash_impl over zeroed bytes), which
  * coap_add_data_blocked_response puts on every reply. */
