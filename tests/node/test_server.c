@@ -178,6 +178,66 @@ static tsr_status slow_init(tsr_server *srv, const json_t *section)
     return tsr_server_route(srv, &r);
 }
 
+/* The idempotency hash's definition (stored hashes of older builds must
+ * still match): BLAKE2b-256 of the route pattern, NUL, each parameter,
+ * NUL, then json_dumps of the body with sorted keys, compact. */
+static tsr_status apply_hash(tsr_store_txn *t, tsr_job *j)
+{
+    (void)t;
+    tsr_hash_ctx h;
+    tsr_hash256_init(&h);
+    tsr_hash256_update(&h, "/test/hash/<x>", sizeof "/test/hash/<x>");
+    tsr_hash256_update(&h, j->ctx, strlen(j->ctx) + 1);
+    char *text = json_dumps(j->request, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+    tsr_hash256_update(&h, text, strlen(text));
+    free(text);
+    uint8_t want[TSR_HASH_LEN];
+    tsr_hash256_final(&h, want);
+    j->response = json_pack("{s:b}", "same", memcmp(want, j->request_hash, sizeof want) == 0);
+    return TSR_OK;
+}
+
+static void handle_hash(tsr_server *srv, tsr_request *req)
+{
+    (void)srv;
+    tsr_job *j;
+    ck_assert_int_eq(tsr_job_new(&j, "hash", apply_hash), TSR_OK);
+    j->request = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    ck_assert_ptr_nonnull(j->request);
+    j->ctx = strdup(req->params[0]);
+    j->ctx_free = free;
+    tsr_reply_submit(req, j);
+}
+
+static tsr_status hash_init(tsr_server *srv, const json_t *section)
+{
+    (void)section;
+    static const tsr_route r = {TSR_POST, "/test/hash/<x>", TSR_AUTH_ANY, handle_hash, 0, false};
+    return tsr_server_route(srv, &r);
+}
+
+START_TEST(the_request_hash_is_blake2b_of_route_and_sorted_compact_body)
+{
+    F.extra[0] = (tsr_node_module){"hash", hash_init, NULL};
+    F.n_extra = 1;
+    fx_start(&F);
+    char big[700];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    char body[1600];
+    /* keys out of order, nesting, escapes, non-ASCII, a real, and a
+     * string longer than the hash's staging buffer */
+    snprintf(body, sizeof body,
+             "{ \"z\": [3, {\"b\": true, \"a\": null}], \"m\": \"q\\\"\\\\\\n\\u00e9/\","
+             " \"a\": 0.5, \"big\": \"%s\", \"k\": -12}", big);
+    fx_resp *r = fx_req(&F, COAP_REQUEST_CODE_POST, "test/hash/p1", NULL, body);
+    ck_assert_int_eq(r->code, 205);
+    ck_assert(json_is_true(json_object_get(r->json, "same")));
+    r = fx_req(&F, COAP_REQUEST_CODE_POST, "test/hash/p2", NULL, "{}");
+    ck_assert(json_is_true(json_object_get(r->json, "same")));
+}
+END_TEST
+
 START_TEST(a_full_queue_answers_503_with_max_age)
 {
     F.cfg.queue_max = 16;
@@ -293,6 +353,7 @@ static Suite *suite(void)
     tcase_add_test(t, a_full_queue_answers_503_with_max_age);
     tcase_add_test(t, route_registration_refuses_bad_patterns);
     tcase_add_test(t, etag_is_libcoaps_hash);
+    tcase_add_test(t, the_request_hash_is_blake2b_of_route_and_sorted_compact_body);
     tcase_add_test(t, separate_replies_carry_libcoaps_options);
     suite_add_tcase(s, t);
     return s;
