@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "ledger_sql.h" /* tsr_sql_sp_covered */
 #include "sync_node.h" /* nodesync: tsr_sync_time_ok */
 #include "tessera/hash.h"
 #include "tessera/log.h"
@@ -279,8 +280,12 @@ static tsr_status apply_bet(tsr_store_txn *txn, tsr_job *job)
     tsr_rng_bytes(tsr_store_txn_env(txn)->rng, ids, TICKET_ID_LEN * (b->n_draws + 1));
     memcpy(b->bet_id, ids, TICKET_ID_LEN);
     b->n_tickets = 0;
+    /* Any failure fails the whole bet, and the writer rolls its savepoint
+     * back: the ledger needs no savepoint of its own per posting. */
+    tsr_sql_sp_covered(true);
     for (size_t i = 0; s == TSR_OK && i < b->n_draws; i++)
         s = make_ticket(txn, job, w, b, i, ids);
+    tsr_sql_sp_covered(false);
     if (s == TSR_OK)
         job->replay_ref = (int64_t)b->seqs[0];
     return s;

@@ -20,11 +20,22 @@ struct tsr_store_conn {
     size_t n_cached;
 };
 
+/* The outbox sequence of an open transaction: read once, counted in
+ * memory, written back once before COMMIT (one statement per group instead
+ * of one per ticket). A job's savepoint remembers it, so a rolled-back job
+ * gives its seqs back and the outbox stays gapless. */
+typedef struct txn_seq {
+    bool loaded, dirty;
+    int64_t last;          /* the last seq reserved in this transaction */
+    int64_t at_savepoint;  /* `last` when the job's savepoint was taken */
+} txn_seq;
+
 struct tsr_store_txn {
     tsr_store *store;
     const tsr_env *env;
     tsr_clock_reading now;
     bool open;
+    txn_seq seq;
 };
 
 struct tsr_store {
@@ -327,23 +338,61 @@ tsr_status tsr_store_txn_begin(tsr_store *s, const tsr_env *env, tsr_store_txn *
         return st;
     s->txn.now = tsr_clock_read(env->clock);
     s->txn.open = true;
+    memset(&s->txn.seq, 0, sizeof s->txn.seq);
     *out = &s->txn;
     return TSR_OK;
 }
 
-tsr_status tsr_store_txn_savepoint(tsr_store_txn *t) { return txn_exec(t, "SAVEPOINT job"); }
+tsr_status tsr_store_txn_savepoint(tsr_store_txn *t)
+{
+    t->seq.at_savepoint = t->seq.last;
+    return txn_exec(t, "SAVEPOINT job");
+}
 
 tsr_status tsr_store_txn_release(tsr_store_txn *t) { return txn_exec(t, "RELEASE job"); }
 
 tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t)
 {
     tsr_status s = txn_exec(t, "ROLLBACK TO job");
+    t->seq.last = t->seq.at_savepoint;
     return s == TSR_OK ? txn_exec(t, "RELEASE job") : s;
+}
+
+static const char SQL_SEQ_GET[] = "SELECT last_seq FROM outbox_meta WHERE id = 1";
+static const char SQL_SEQ_PUT[] = "UPDATE outbox_meta SET last_seq = ?1 WHERE id = 1";
+
+tsr_status tsr_store_txn_next_seq(tsr_store_txn *t, int64_t *seq)
+{
+    if (!t->seq.loaded) {
+        tsr_status s = tsr_store_query_int(t->store->writer, SQL_SEQ_GET, &t->seq.last);
+        if (s != TSR_OK)
+            return s;
+        t->seq.loaded = true;
+        t->seq.at_savepoint = t->seq.last;
+    }
+    *seq = ++t->seq.last;
+    t->seq.dirty = true;
+    return TSR_OK;
+}
+
+/* Writes the transaction's last seq back (before COMMIT). */
+static tsr_status seq_flush(tsr_store_txn *t)
+{
+    if (!t->seq.dirty)
+        return TSR_OK;
+    sqlite3_stmt *st;
+    tsr_status s = tsr_store_stmt(t->store->writer, SQL_SEQ_PUT, &st);
+    if (s != TSR_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, t->seq.last);
+    return tsr_store_exec_stmt(st);
 }
 
 tsr_status tsr_store_txn_commit(tsr_store_txn *t)
 {
-    tsr_status s = txn_exec(t, "COMMIT");
+    tsr_status s = seq_flush(t);
+    if (s == TSR_OK)
+        s = txn_exec(t, "COMMIT");
     if (s != TSR_OK) {
         tsr_store_txn_abort(t);
         return s;

@@ -146,7 +146,8 @@ const tsr_env *tsr_store_txn_env(const tsr_store_txn *t);
  * TSR_ERR_BUSY when a transaction is already open, TSR_ERR_IO. */
 tsr_status tsr_store_txn_begin(tsr_store *s, const tsr_env *env,
                                tsr_store_txn **out) TSR_MUST_CHECK;
-/* SAVEPOINT job / RELEASE job / ROLLBACK TO job: one per job of a group. */
+/* SAVEPOINT job / RELEASE job / ROLLBACK TO job: one per job of a group.
+ * ROLLBACK TO also gives back the outbox seqs the job reserved. */
 tsr_status tsr_store_txn_savepoint(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_release(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t) TSR_MUST_CHECK;
@@ -179,6 +180,12 @@ typedef struct tsr_outbox_row {
  * ticket's canonical bytes carry it): reserve the next seq, then put the
  * row. A reserved seq must be put in the same savepoint. */
 tsr_status tsr_outbox_reserve(tsr_store_txn *t, int64_t *seq_out) TSR_MUST_CHECK;
+
+/* The next outbox seq of the open transaction (what tsr_outbox_reserve
+ * uses): outbox_meta.last_seq is read on first use, counted in memory and
+ * written back by tsr_store_txn_commit, so other code must reserve seqs
+ * only through this within a writer transaction. TSR_ERR_IO. */
+tsr_status tsr_store_txn_next_seq(tsr_store_txn *t, int64_t *seq) TSR_MUST_CHECK;
 tsr_status tsr_outbox_put(tsr_store_txn *t, int64_t seq, int kind, const void *bytes,
                           size_t len) TSR_MUST_CHECK;
 

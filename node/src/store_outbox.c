@@ -5,8 +5,6 @@
 
 #include "store.h"
 
-static const char SQL_NEXT_SEQ[] =
-    "UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq";
 static const char SQL_PUT[] = "INSERT INTO outbox(seq, kind, bytes) VALUES (?1, ?2, ?3)";
 static const char SQL_READ[] = "SELECT seq, kind, bytes FROM outbox WHERE seq >= ?1 "
                                "ORDER BY seq LIMIT ?2";
@@ -21,15 +19,7 @@ static const char SQL_DEL_BATCHES[] = "DELETE FROM batches WHERE last_seq <= ?1"
 
 tsr_status tsr_outbox_reserve(tsr_store_txn *t, int64_t *seq_out)
 {
-    sqlite3_stmt *st;
-    tsr_status s = tsr_store_stmt(tsr_store_txn_conn(t), SQL_NEXT_SEQ, &st);
-    if (s != TSR_OK)
-        return s;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *seq_out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? TSR_OK : tsr_store_status(rc);
+    return tsr_store_txn_next_seq(t, seq_out);
 }
 
 tsr_status tsr_outbox_put(tsr_store_txn *t, int64_t seq, int kind, const void *bytes, size_t len)
