@@ -355,6 +355,8 @@ static tsr_status replay_bet(tsr_store_txn *txn, tsr_job *job, int64_t ref)
 static tsr_status bet_reply(tsr_job *job)
 {
     bet_ctx *b = job->ctx;
+    if (job->replayed && b->n_tickets == 0)
+        return TSR_OK; /* a reply stored as text before schema v2: sent as stored */
     char bet_hex[2 * TICKET_ID_LEN + 1], total[TSR_MONEY_STR_MAX];
     tsr_hex_encode(bet_hex, sizeof bet_hex, b->bet_id, TICKET_ID_LEN);
     if (job->replayed && b->n_tickets > 0) {
