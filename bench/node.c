@@ -211,17 +211,19 @@ static void report(client *cs, int n, double seconds, const char *mode)
     for (int i = 0; i < n; i++)
         total += cs[i].st.n_lat;
     all.lat_ns = calloc(total ? total : 1, sizeof *all.lat_ns);
-    uint64_t busy = 0, other = 0;
+    uint64_t busy = 0, other = 0, unanswered = 0;
     for (int i = 0; i < n; i++) {
+        unanswered += cs[i].st.sent - cs[i].st.replied;
         memcpy(all.lat_ns + all.n_lat, cs[i].st.lat_ns, cs[i].st.n_lat * sizeof *all.lat_ns);
         all.n_lat += cs[i].st.n_lat;
         busy += cs[i].st.busy;
         other += cs[i].st.other;
     }
     printf("mode=%s clients=%d window=%zu seconds=%.1f accepted=%llu busy=%llu other=%llu "
-           "bets_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+           "unanswered=%llu bets_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
            mode, n, cs[0].o.window, seconds, (unsigned long long)all.n_lat,
-           (unsigned long long)busy, (unsigned long long)other, (double)all.n_lat / seconds,
+           (unsigned long long)busy, (unsigned long long)other, (unsigned long long)unanswered,
+           (double)all.n_lat / seconds,
            lc_percentile_ms(&all, 50), lc_percentile_ms(&all, 90), lc_percentile_ms(&all, 99),
            lc_percentile_ms(&all, 100));
     free(all.lat_ns);
