@@ -109,3 +109,18 @@ function(tsr_test_dir module)
       ENVIRONMENT "CK_FORK=yes;TSR_BIN_DIR=${CMAKE_BINARY_DIR}/bin;TSR_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
   endforeach()
 endfunction()
+
+# The daemons' allocator: tcmalloc (gperftools). The node's threads allocate
+# and free across each other (a job is made on the CoAP thread, filled on the
+# writer, freed back on the CoAP thread); glibc's malloc spent ~13 % of the
+# node's CPU there, and tcmalloc gave ~20 % more bets/s in bench-node.
+# Sanitizer builds keep the sanitizer's own allocator.
+if(NOT TSR_SANITIZE)
+  tsr_require(TCMALLOC libtcmalloc_minimal libgoogle-perftools-dev)
+endif()
+
+function(tsr_fast_malloc target)
+  if(TARGET PkgConfig::TCMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::TCMALLOC)
+  endif()
+endfunction()

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   libcoap3-dev libcoap3-bin libmbedtls-dev libsqlite3-dev sqlite3
   nats-server libnats-dev libsodium-dev libjansson-dev check
-  libmicrohttpd-dev libqrencode-dev zbar-tools dieharder
+  libmicrohttpd-dev libqrencode-dev zbar-tools dieharder libgoogle-perftools-dev
   iproute2 procps curl jq tzdata python3
 )
 
