@@ -63,17 +63,17 @@ static tsr_status bet_ctx_room(bet_ctx *b, size_t n)
 }
 
 /* The receipts' "bet" member, as tsr_receipt_json shows it: the decoded
- * canonical bytes (once per bet, not per ticket). NULL if they do not
- * decode or memory ran out (then the receipt carries bet_bytes). */
+ * canonical bytes (once per bet, not per ticket), as text without a JSON
+ * tree. NULL if they do not decode or memory ran out (then the receipt
+ * carries bet_bytes). */
 static char *bet_json_of(const uint8_t *bytes, size_t len)
 {
     tsr_bet bet;
-    if (tsr_bet_decode(bytes, len, &bet) != TSR_OK)
+    char text[TSR_BET_JSON_TEXT_MAX];
+    if (tsr_bet_decode(bytes, len, &bet) != TSR_OK ||
+        tsr_bet_json_text(&bet, text, sizeof text) != TSR_OK)
         return NULL;
-    json_t *j = tsr_bet_to_json(&bet);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    return text;
+    return strdup(text);
 }
 
 static const char SQL_TICKET_PUT[] =

@@ -5,6 +5,7 @@
  * integers, and set selections sorted. Decoding is strict for the same
  * reason: anything that is not the canonical form is refused.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -251,4 +252,51 @@ json_t *tsr_bet_to_json(const tsr_bet *bet)
     json_object_set_new(o, "draws", json_integer(bet->draws));
     json_object_set_new(o, "stake", json_string(tsr_money_format(bet->stake_cents, stake, sizeof stake)));
     return o;
+}
+
+/* Appends printf-formatted text at *len; false once out of room. */
+static bool put_text(char *out, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool put_text(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len >= cap)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap - *len)
+        return false;
+    *len += (size_t)n;
+    return true;
+}
+
+static bool put_numbers(char *out, size_t cap, size_t *len, const uint8_t *v, unsigned n)
+{
+    bool ok = put_text(out, cap, len, "[");
+    for (unsigned i = 0; ok && i < n; i++)
+        ok = put_text(out, cap, len, "%s%u", i ? "," : "", (unsigned)v[i]);
+    return ok && put_text(out, cap, len, "]");
+}
+
+tsr_status tsr_bet_json_text(const tsr_bet *bet, char *out, size_t cap)
+{
+    const char *type = tsr_bet_type_name((tsr_bet_type)bet->type);
+    if (!type)
+        return TSR_ERR_GAME_BET_TYPE;
+    char stake[TSR_MONEY_STR_MAX];
+    unsigned n = bet->count < TSR_BET_NUMBERS_MAX ? bet->count : TSR_BET_NUMBERS_MAX;
+    unsigned n2 = bet->second_count < TSR_BET_SECOND_MAX ? bet->second_count : TSR_BET_SECOND_MAX;
+    size_t len = 0;
+    bool ok = put_text(out, cap, &len, "{\"type\":\"%s\",\"numbers\":", type) &&
+              put_numbers(out, cap, &len, bet->numbers, n);
+    if (ok && bet->second_count)
+        ok = put_text(out, cap, &len, ",\"second\":") &&
+             put_numbers(out, cap, &len, bet->second, n2);
+    ok = ok && put_text(out, cap, &len, ",\"addons\":[%s],\"quick_pick\":%s,\"draws\":%u,"
+                                        "\"stake\":\"%s\"}",
+                        bet->addons & TSR_ADDON_MULTIPLIER ? "\"multiplier\"" : "",
+                        bet->quick_pick ? "true" : "false", (unsigned)bet->draws,
+                        tsr_money_format(bet->stake_cents, stake, sizeof stake));
+    return ok ? TSR_OK : TSR_ERR_TOO_LONG;
 }

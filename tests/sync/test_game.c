@@ -324,6 +324,18 @@ START_TEST(digits_ways_count_orders)
 }
 END_TEST
 
+/* The text form is byte for byte the tree form's compact dump. */
+static void check_json_text(const tsr_bet *b)
+{
+    char text[TSR_BET_JSON_TEXT_MAX];
+    json_t *j = tsr_bet_to_json(b);
+    char *dump = json_dumps(j, JSON_COMPACT);
+    ck_assert_int_eq(tsr_bet_json_text(b, text, sizeof text), TSR_OK);
+    ck_assert_str_eq(text, dump);
+    free(dump);
+    json_decref(j);
+}
+
 static void quick_picks_validate(tsr_rng *rng, const char *game, tsr_bet_type type, tsr_cents stake, uint32_t addons)
 {
     for (int i = 0; i < 500; i++) {
@@ -340,6 +352,7 @@ static void quick_picks_validate(tsr_rng *rng, const char *game, tsr_bet_type ty
         char why[128] = "";
         ck_assert_msg(tsr_bet_validate(cat, game, &b, NULL, why, sizeof why) == TSR_OK, "seed %u %s: %s", SEED,
                       game, why);
+        check_json_text(&b);
     }
 }
 
@@ -367,6 +380,17 @@ START_TEST(quick_pick_gives_valid_bets)
     b.type = TSR_BET_BOX;
     ck_assert_int_eq(tsr_bet_quick_pick(cat, "keno", rng, &b), TSR_ERR_GAME_BET_TYPE);
     tsr_rng_destroy(rng);
+    /* the text form: a second number, several draws, a large stake; and its refusals */
+    tsr_bet t = mk(TSR_BET_STANDARD, "43,3,19,11,35", 123456789);
+    t.second[0] = 7;
+    t.second_count = 1;
+    t.draws = 12;
+    t.addons = TSR_ADDON_MULTIPLIER;
+    check_json_text(&t);
+    char small[40];
+    ck_assert_int_eq(tsr_bet_json_text(&t, small, sizeof small), TSR_ERR_TOO_LONG);
+    t.type = 250;
+    ck_assert_int_eq(tsr_bet_json_text(&t, small, sizeof small), TSR_ERR_GAME_BET_TYPE);
 }
 END_TEST
 

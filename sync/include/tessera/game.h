@@ -97,6 +97,15 @@ tsr_status tsr_bet_from_json(const json_t *obj, tsr_bet *out, char *why, size_t 
 /* The JSON form of a bet; the caller owns the result (NULL on no memory). */
 json_t *tsr_bet_to_json(const tsr_bet *bet);
 
+/* Longest compact text of the JSON form. */
+#define TSR_BET_JSON_TEXT_MAX 256
+
+/* The same JSON form as compact text, byte for byte what
+ * json_dumps(tsr_bet_to_json(bet), JSON_COMPACT) makes, written into
+ * out[cap] without building a tree (the node formats one per bet).
+ * TSR_ERR_GAME_BET_TYPE (unknown type), TSR_ERR_TOO_LONG (cap too small). */
+tsr_status tsr_bet_json_text(const tsr_bet *bet, char *out, size_t cap) TSR_MUST_CHECK;
+
 /* Validates a bet against a game and prices it. per_draw_out (may be NULL)
  * is the price of one draw (what the ticket's stake_cents holds): stake x
  * combinations + add-ons. Microseconds, no allocation. why (may be NULL)
