@@ -2,7 +2,7 @@
  * bench-node: bets/s and latency percentiles of one tessera-node on this
  * machine, the load generator in the same machine (this process).
  *
- *   build/bin/bench-node [--seconds S] [--clients C] [--window W] [--dtls] [--con]
+ *   build/bin/bench-node [--seconds S] [--clients C] [--window W] [--rate R] [--dtls] [--con]
  *
  * It makes a throw-away deployment in a temp dir (keys, PSK table, the
  * preset catalogue, a cutoff token two hours ahead on an offset clock, a
@@ -10,6 +10,10 @@
  * client threads each keeping W quick-pick bets in flight for S seconds
  * (plain UDP, or DTLS-PSK with --dtls; NON requests unless --con), and
  * prints accepted bets/s and p50/p90/p99/max latency of accepted bets.
+ * With --rate R the clients run open loop instead: R bets/s in all, each
+ * sent at its scheduled time (W is then only a cap on bets in flight) and
+ * its latency counted from that time, so a node that falls behind shows it
+ * in the percentiles instead of slowing the load down.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -211,9 +215,13 @@ static void report(client *cs, int n, double seconds, const char *mode)
     for (int i = 0; i < n; i++)
         total += cs[i].st.n_lat;
     all.lat_ns = calloc(total ? total : 1, sizeof *all.lat_ns);
-    uint64_t busy = 0, other = 0, unanswered = 0;
+    uint64_t busy = 0, other = 0, unanswered = 0, window_full = 0;
+    int64_t max_lag = 0;
     for (int i = 0; i < n; i++) {
         unanswered += cs[i].st.sent - cs[i].st.replied;
+        window_full += cs[i].st.window_full;
+        if (cs[i].st.max_lag_ns > max_lag)
+            max_lag = cs[i].st.max_lag_ns;
         memcpy(all.lat_ns + all.n_lat, cs[i].st.lat_ns, cs[i].st.n_lat * sizeof *all.lat_ns);
         all.n_lat += cs[i].st.n_lat;
         busy += cs[i].st.busy;
@@ -226,10 +234,14 @@ static void report(client *cs, int n, double seconds, const char *mode)
            (double)all.n_lat / seconds,
            lc_percentile_ms(&all, 50), lc_percentile_ms(&all, 90), lc_percentile_ms(&all, 99),
            lc_percentile_ms(&all, 100));
+    if (cs[0].o.rate > 0)
+        printf("open loop: offered %.0f/s, latency from each bet's scheduled send time; "
+               "max send lag %.2f ms, sends held by the window cap %llu\n",
+               cs[0].o.rate * n, (double)max_lag / 1e6, (unsigned long long)window_full);
     free(all.lat_ns);
 }
 
-static void run(bench *b, int clients, size_t window, int seconds, bool con)
+static void run(bench *b, int clients, size_t window, int seconds, bool con, double rate)
 {
     static client cs[MAX_CLIENTS];
     pthread_t th[MAX_CLIENTS];
@@ -238,7 +250,7 @@ static void run(bench *b, int clients, size_t window, int seconds, bool con)
                             .identity = b->psks[i].identity, .psk = b->psks[i].key,
                             .window = window, .max_requests = MAX_BETS_PER_CLIENT,
                             .duration_ms = seconds * 1000, .key_prefix = b->psks[i].identity,
-                            .con = con};
+                            .con = con, .rate = rate / clients};
         pthread_create(&th[i], NULL, client_main, &cs[i]);
     }
     int64_t start = lc_now_ns();
@@ -257,9 +269,11 @@ int main(int argc, char **argv)
     int seconds = 10, clients = 1;
     size_t window = 256;
     bool con = false;
+    double rate = 0;
     static const struct option opts[] = {{"seconds", 1, 0, 's'}, {"clients", 1, 0, 'c'},
                                          {"window", 1, 0, 'w'},  {"dtls", 0, 0, 'd'},
-                                         {"con", 0, 0, 'C'},     {0, 0, 0, 0}};
+                                         {"con", 0, 0, 'C'},     {"rate", 1, 0, 'r'},
+                                         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 's') seconds = atoi(optarg);
@@ -267,9 +281,10 @@ int main(int argc, char **argv)
         else if (ch == 'w') window = (size_t)atol(optarg);
         else if (ch == 'd') b.dtls = true;
         else if (ch == 'C') con = true;
+        else if (ch == 'r') rate = atof(optarg);
         else return 2;
     }
-    if (clients < 1 || clients > MAX_CLIENTS || seconds < 1 || window < 1)
+    if (clients < 1 || clients > MAX_CLIENTS || seconds < 1 || window < 1 || rate < 0)
         die("bad arguments");
     snprintf(b.dir, sizeof b.dir, "/tmp/tessera-bench-XXXXXX");
     if (!mkdtemp(b.dir))
@@ -290,7 +305,7 @@ int main(int argc, char **argv)
     write_config(&b, catalog, offset);
     pid_t pid = start_node(&b);
     double cpu0 = node_cpu_s(pid);
-    run(&b, clients, window, seconds, con);
+    run(&b, clients, window, seconds, con, rate);
     printf("node_cpu_s=%.2f (user+system of tessera-node during the run)\n", node_cpu_s(pid) - cpu0);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);

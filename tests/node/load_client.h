@@ -29,10 +29,14 @@ typedef struct lc_opts {
     const char *key_prefix;     /* idempotency keys: <prefix>-<n> */
     uint64_t first_key;         /* n of the first request */
     bool con;                   /* CON (retransmitted) or NON */
+    double rate;                /* open loop: requests per second, each sent
+                                   at its scheduled time and its latency
+                                   counted from that time (0: closed loop,
+                                   `window` in flight) */
 } lc_opts;
 
 typedef struct lc_req {
-    int64_t sent_ns;
+    int64_t sent_ns;            /* closed loop: sent; open loop: scheduled */
     int code;                   /* 0 = no reply yet */
     char ticket[33];            /* first ticket id of an accepted bet */
 } lc_req;
@@ -44,6 +48,9 @@ typedef struct lc_state {
     size_t in_flight;
     int64_t *lat_ns;            /* latencies of accepted bets */
     uint64_t n_lat;
+    int64_t start_ns;           /* open loop: the schedule's origin */
+    int64_t max_lag_ns;         /* open loop: latest send behind schedule */
+    uint64_t window_full;       /* open loop: sends delayed by the window cap */
 } lc_state;
 
 static lc_state *lc_cur_;
@@ -128,7 +135,14 @@ static inline bool lc_send(lc_state *st, coap_session_t *sess)
                        "\"stake\":\"0.50\"},\"idempotency_key\":\"%s-%llu\"}",
                        st->o.key_prefix, (unsigned long long)(st->o.first_key + n));
     coap_add_data(pdu, (size_t)len, (const uint8_t *)body);
-    st->reqs[n].sent_ns = lc_now_ns();
+    int64_t now = lc_now_ns();
+    st->reqs[n].sent_ns = now;
+    if (st->o.rate > 0) {
+        int64_t due = st->start_ns + (int64_t)((double)n * 1e9 / st->o.rate);
+        st->reqs[n].sent_ns = due;
+        if (now - due > st->max_lag_ns)
+            st->max_lag_ns = now - due;
+    }
     st->sent++;
     st->in_flight++;
     return coap_send(sess, pdu) != COAP_INVALID_MID;
@@ -158,6 +172,14 @@ static inline void lc_grow_rcvbuf(int port)
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
             (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     }
+}
+
+/* Closed loop: always; open loop: once the next request's time came. */
+static inline bool lc_due(const lc_state *st)
+{
+    if (st->o.rate <= 0)
+        return true;
+    return lc_now_ns() >= st->start_ns + (int64_t)((double)st->sent * 1e9 / st->o.rate);
 }
 
 static inline coap_session_t *lc_session(coap_context_t *ctx, const lc_opts *o)
@@ -201,11 +223,15 @@ static inline bool lc_run(lc_state *st, const lc_opts *o)
     coap_register_response_handler(ctx, lc_on_response);
     int64_t start = lc_now_ns(), end = start + o->duration_ms * 1000000;
     int64_t quiet_since = 0;
+    st->start_ns = start;
     while (lc_now_ns() < end) {
-        while (st->in_flight < o->window && st->sent < o->max_requests && lc_send(st, sess))
+        while (st->in_flight < o->window && st->sent < o->max_requests && lc_due(st) &&
+               lc_send(st, sess))
             ;
+        if (o->rate > 0 && st->in_flight >= o->window && lc_due(st))
+            st->window_full++;
         uint64_t before = st->replied;
-        coap_io_process(ctx, 1);
+        coap_io_process(ctx, 1); /* open loop: sends come in 1 ms bursts */
         if (st->sent == o->max_requests && st->in_flight == 0)
             break;
         /* replies that will never come (the node died): give up on them
