@@ -1,10 +1,13 @@
 /* The node's SQLite store: open, migrate, statement cache, transactions. */
 #include "store.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tessera/log.h"
 
@@ -45,6 +48,12 @@ struct tsr_store {
     tsr_store_txn txn;
     int version;
     tsr_checkpointer *ckpt; /* NULL: SQLite's automatic checkpoint */
+    /* Deferred sync (tsr_store_defer_sync): the writer commits with
+     * synchronous=NORMAL and the WAL is synced through wal_fd by
+     * tsr_store_sync; -1 when off. */
+    int wal_fd;
+    _Atomic int64_t committed_seq; /* outbox seq of the last COMMIT */
+    _Atomic int64_t durable_seq;   /* outbox seq known to be on disk */
 };
 
 tsr_status tsr_store_status(int rc)
@@ -251,6 +260,7 @@ tsr_status tsr_store_open(tsr_store **out, const char *path, tsr_log *log)
         return TSR_ERR_NOMEM;
     }
     s->log = log;
+    s->wal_fd = -1;
     tsr_status st = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, log, &s->writer);
     if (st == TSR_OK)
         (void)sqlite3_db_config(s->writer->db, SQLITE_DBCONFIG_LOOKASIDE, NULL,
@@ -280,6 +290,8 @@ void tsr_store_close(tsr_store *s)
         tsr_checkpointer_stop(s->ckpt, s->writer->db);
     if (s->writer)
         sqlite3_exec(s->writer->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
     conn_free(s->writer);
     free(s->path);
     free(s);
@@ -295,6 +307,54 @@ tsr_status tsr_store_checkpoint_in_background(tsr_store *s)
         return TSR_ERR_EXISTS;
     return tsr_checkpointer_start(s->path, s->writer->db, s->log, &s->ckpt);
 }
+
+/* ---- deferred sync ---------------------------------------------------------------- */
+
+tsr_status tsr_store_defer_sync(tsr_store *s)
+{
+    char wal[4096];
+    int64_t last = 0;
+    if (s->wal_fd >= 0)
+        return TSR_ERR_EXISTS;
+    if (snprintf(wal, sizeof wal, "%s-wal", s->path) >= (int)sizeof wal)
+        return TSR_ERR_TOO_LONG;
+    /* Everything written before now becomes durable here, so the seq read
+     * next is on disk. The WAL exists: opening the store wrote to it. */
+    int fd = open(wal, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd) != 0 ||
+        tsr_store_query_int(s->writer, "SELECT last_seq FROM outbox_meta WHERE id = 1", &last) !=
+            TSR_OK ||
+        tsr_store_exec(s->writer, "PRAGMA synchronous=NORMAL") != TSR_OK) {
+        if (fd >= 0)
+            close(fd);
+        return TSR_ERR_IO;
+    }
+    atomic_store(&s->committed_seq, last);
+    atomic_store(&s->durable_seq, last);
+    s->wal_fd = fd;
+    return TSR_OK;
+}
+
+tsr_status tsr_store_sync(tsr_store *s)
+{
+    if (s->wal_fd < 0)
+        return TSR_OK;
+    /* What was committed before the fdatasync starts is on disk after it. */
+    int64_t seq = atomic_load(&s->committed_seq);
+    if (fdatasync(s->wal_fd) != 0) {
+        tsr_log_error(s->log, "wal_sync_failed", "path=%s", s->path);
+        return TSR_ERR_IO;
+    }
+    atomic_store(&s->durable_seq, seq);
+    return TSR_OK;
+}
+
+int64_t tsr_store_durable_seq(tsr_store *s)
+{
+    return s->wal_fd < 0 ? INT64_MAX : atomic_load(&s->durable_seq);
+}
+
+bool tsr_store_sync_deferred(const tsr_store *s) { return s->wal_fd >= 0; }
 
 tsr_status tsr_store_reader_open(tsr_store *s, tsr_store_conn **out)
 {
@@ -398,6 +458,8 @@ tsr_status tsr_store_txn_commit(tsr_store_txn *t)
         return s;
     }
     t->open = false;
+    if (t->seq.loaded)
+        atomic_store(&t->store->committed_seq, t->seq.last);
     return TSR_OK;
 }
 

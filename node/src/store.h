@@ -181,6 +181,32 @@ typedef struct tsr_outbox_row {
  * row. A reserved seq must be put in the same savepoint. */
 tsr_status tsr_outbox_reserve(tsr_store_txn *t, int64_t *seq_out) TSR_MUST_CHECK;
 
+/* ---- deferred sync ------------------------------------------------------------
+ *
+ * With synchronous=FULL every COMMIT waits for its fdatasync on the writer
+ * thread (~1-3 ms a group, a quarter of the writer's time at 10k bets/s).
+ * Deferred: the writer commits with synchronous=NORMAL (the WAL frames are
+ * written, not synced; SQLite still syncs the WAL before any checkpoint
+ * copies pages into the database), goes on with the next group, and a
+ * syncer thread calls tsr_store_sync; replies of a group go out only after
+ * a sync that started after its COMMIT, so every answered bet is on disk,
+ * and the relay publishes only outbox rows up to tsr_store_durable_seq. */
+
+/* Switches the writer to deferred sync (the daemon does, tools do not):
+ * syncs what is there, opens the WAL file. TSR_ERR_EXISTS, TSR_ERR_IO. */
+tsr_status tsr_store_defer_sync(tsr_store *s) TSR_MUST_CHECK;
+
+/* Syncs the WAL (any thread; without deferred sync a no-op): everything
+ * committed before the call is on disk when it returns TSR_OK. TSR_ERR_IO. */
+tsr_status tsr_store_sync(tsr_store *s) TSR_MUST_CHECK;
+
+/* The highest outbox seq known to be on disk (any thread); INT64_MAX
+ * without deferred sync (every COMMIT is). */
+int64_t tsr_store_durable_seq(tsr_store *s);
+
+/* True once tsr_store_defer_sync succeeded. */
+bool tsr_store_sync_deferred(const tsr_store *s);
+
 /* The next outbox seq of the open transaction (what tsr_outbox_reserve
  * uses): outbox_meta.last_seq is read on first use, counted in memory and
  * written back by tsr_store_txn_commit, so other code must reserve seqs

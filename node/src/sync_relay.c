@@ -17,10 +17,23 @@ static const char SQL_SEAL_DONE[] = "UPDATE seals SET published = 1 WHERE game =
 
 /* ---- reads (relay thread, own connection) ----------------------------------------- */
 
+/* Rows of the outbox the node may publish: those on disk. A row central
+ * holds while the node lost it in a power cut would be a ticket nobody was
+ * answered for (the store syncs the WAL after the COMMIT, store.h). */
+static uint64_t publishable_max(tsr_sync *s, uint64_t from, size_t max)
+{
+    int64_t durable = tsr_store_durable_seq(tsr_server_store(s->srv));
+    if (durable < (int64_t)from)
+        return 0;
+    uint64_t room = (uint64_t)durable - from + 1;
+    return room < max ? room : max;
+}
+
 static tsr_status op_read(void *ctx, uint64_t from, size_t max, tsr_relay_row_fn fn, void *arg)
 {
     tsr_sync *s = ctx;
     tsr_outbox_row rows[TSR_SYNC_READ_CHUNK];
+    max = publishable_max(s, from, max);
     while (max > 0) {
         size_t want = max < TSR_SYNC_READ_CHUNK ? max : TSR_SYNC_READ_CHUNK, n = 0;
         tsr_status st = tsr_outbox_read(s->reader, (int64_t)from, want, rows, &n);
@@ -105,7 +118,8 @@ static tsr_status op_last_seq(void *ctx, uint64_t *seq)
     tsr_sync *s = ctx;
     int64_t v = 0;
     tsr_status r = tsr_outbox_last_seq(s->reader, &v);
-    *seq = (uint64_t)v;
+    int64_t durable = tsr_store_durable_seq(tsr_server_store(s->srv));
+    *seq = (uint64_t)(v < durable ? v : durable);
     return r;
 }
 

@@ -25,6 +25,11 @@ struct tsr_writer {
     job_list queue;           /* waiting for the writer */
     job_list auth_queue;      /* waiting for prepare */
     job_list done;            /* finished, for the CoAP thread */
+    job_list syncing;         /* committed, waiting for the WAL sync */
+    pthread_cond_t sync_work; /* syncing or writer_done */
+    bool writer_done;         /* the writer thread has left its loop */
+    pthread_t sync_thread;
+    bool sync_started;        /* the store defers its sync to this thread */
     size_t pending;           /* submitted and not yet taken back */
     size_t auth_busy;         /* auth jobs being prepared */
     bool stopping, stopped;
@@ -248,10 +253,52 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         run_group(w, n);
         pthread_mutex_lock(&w->mu);
+        /* With deferred sync the replies wait for the syncer. */
+        job_list *to = w->sync_started ? &w->syncing : &w->done;
         for (size_t i = 0; i < n; i++)
-            list_push(&w->done, w->group[i]);
+            list_push(to, w->group[i]);
         w->groups++;
         w->jobs += n;
+        if (w->sync_started)
+            pthread_cond_signal(&w->sync_work);
+        else
+            signal_done(w);
+    }
+    w->writer_done = true;
+    pthread_cond_signal(&w->sync_work);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* The syncer: takes every group committed so far, syncs the WAL once for
+ * all of them (tsr_store_sync), then hands them to the CoAP thread. A
+ * failed sync fails their replies: the bets may or may not be on disk, and
+ * a retry with the same key answers from the database either way. */
+static void *sync_main(void *arg)
+{
+    tsr_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->syncing.head && !w->writer_done)
+            pthread_cond_wait(&w->sync_work, &w->mu);
+        if (!w->syncing.head)
+            break;
+        job_list batch = w->syncing;
+        w->syncing.head = w->syncing.tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        tsr_status s = tsr_store_sync(w->o.store);
+        for (tsr_job *j = batch.head; s != TSR_OK && j; j = j->next_) {
+            if (j->status == TSR_OK) {
+                j->status = s;
+                job_reset_reply(j);
+            }
+        }
+        pthread_mutex_lock(&w->mu);
+        if (w->done.tail)
+            w->done.tail->next_ = batch.head;
+        else
+            w->done.head = batch.head;
+        w->done.tail = batch.tail;
         signal_done(w);
     }
     pthread_mutex_unlock(&w->mu);
@@ -289,6 +336,11 @@ static void *auth_main(void *arg)
 
 static tsr_status start_threads(tsr_writer *w)
 {
+    if (tsr_store_sync_deferred(w->o.store)) {
+        if (pthread_create(&w->sync_thread, NULL, sync_main, w) != 0)
+            return TSR_ERR_INTERNAL;
+        w->sync_started = true;
+    }
     if (pthread_create(&w->writer_thread, NULL, writer_main, w) != 0)
         return TSR_ERR_INTERNAL;
     w->writer_started = true;
@@ -317,6 +369,7 @@ tsr_status tsr_writer_start(tsr_writer **out, const tsr_writer_opts *o)
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->auth_work, NULL);
+    pthread_cond_init(&w->sync_work, NULL);
     tsr_status s = start_threads(w);
     if (s != TSR_OK) {
         tsr_writer_destroy(w);
@@ -394,6 +447,13 @@ void tsr_writer_stop(tsr_writer *w)
     pthread_mutex_unlock(&w->mu);
     if (w->writer_started)
         pthread_join(w->writer_thread, NULL);
+    if (w->sync_started) {
+        pthread_mutex_lock(&w->mu);
+        w->writer_done = true; /* also when the writer never started */
+        pthread_cond_signal(&w->sync_work);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->sync_thread, NULL);
+    }
 }
 
 static void free_list(job_list *l)
@@ -411,7 +471,9 @@ void tsr_writer_destroy(tsr_writer *w)
     free_list(&w->queue);
     free_list(&w->auth_queue);
     free_list(&w->done);
+    free_list(&w->syncing);
     pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->sync_work);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->auth_work);
     free(w->auth_threads);
