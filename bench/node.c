@@ -3,6 +3,7 @@
  * machine, the load generator in the same machine (this process).
  *
  *   build/bin/bench-node [--seconds S] [--clients C] [--window W] [--rate R] [--dtls] [--con]
+ *                        [--inline-sync]
  *
  * It makes a throw-away deployment in a temp dir (keys, PSK table, the
  * preset catalogue, a cutoff token two hours ahead on an offset clock, a
@@ -41,6 +42,7 @@ typedef struct bench {
     char dir[128], cfg[256], log[256], bin[512];
     int port;
     bool dtls;
+    bool inline_sync; /* --inline-sync: the node syncs in each COMMIT */
     tsr_psk psks[MAX_CLIENTS];
 } bench;
 
@@ -136,9 +138,9 @@ static void write_config(bench *b, const char *catalog, int64_t offset_ms)
             "\"draw_authority_key\":\"%s/authority.pub\",\"psk_table\":\"%s/psk.json\","
             "\"catalog_file\":\"%s\",\"tokens_dir\":\"%s/tokens\",\"allow_plain_coap\":true,"
             "\"coap_port\":%d,\"coaps_port\":%d,\"clock\":\"offset\",\"clock_offset_ms\":%lld,"
-            "\"log_level\":\"info\",\"max_stake_cents\":100000000}",
+            "\"log_level\":\"info\",\"max_stake_cents\":100000000,\"deferred_sync\":%s}",
             b->dir, b->dir, b->dir, b->dir, catalog, b->dir, b->port, b->port + 1,
-            (long long)offset_ms);
+            (long long)offset_ms, b->inline_sync ? "false" : "true");
     fclose(f);
 }
 
@@ -273,6 +275,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"seconds", 1, 0, 's'}, {"clients", 1, 0, 'c'},
                                          {"window", 1, 0, 'w'},  {"dtls", 0, 0, 'd'},
                                          {"con", 0, 0, 'C'},     {"rate", 1, 0, 'r'},
+                                         {"inline-sync", 0, 0, 'I'},
                                          {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -282,6 +285,7 @@ int main(int argc, char **argv)
         else if (ch == 'd') b.dtls = true;
         else if (ch == 'C') con = true;
         else if (ch == 'r') rate = atof(optarg);
+        else if (ch == 'I') b.inline_sync = true;
         else return 2;
     }
     if (clients < 1 || clients > MAX_CLIENTS || seconds < 1 || window < 1 || rate < 0)

@@ -51,6 +51,8 @@ static const tsr_cfg_field fields[] = {
                 "DTLS handshakes in flight"),
     TSR_CFG_INT(C, rcvbuf_bytes, "rcvbuf_bytes", 65536, 1 << 28, 8 << 20,
                 "SO_RCVBUF of the UDP sockets"),
+    TSR_CFG_BOOL(C, deferred_sync, "deferred_sync", true,
+                 "sync the WAL on a thread of its own, replies after it (false: in each COMMIT)"),
     TSR_CFG_STR(C, log_level, "log_level", 1, "info", "debug | info | warn | error"),
     TSR_CFG_STR(C, nats_url, "nats_url", 0, "",
                 "NATS server of the streaming relay, e.g. nats://127.0.0.1:4222 (\"\" = none)"),

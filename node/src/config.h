@@ -50,6 +50,7 @@ struct tsr_node_config {
     int64_t max_idle_sessions;           /* libcoap idle session cap */
     int64_t max_handshake_sessions;      /* libcoap DTLS handshakes in flight */
     int64_t rcvbuf_bytes;                /* SO_RCVBUF of the UDP sockets */
+    bool deferred_sync;                  /* WAL sync off the writer thread (store.h) */
     char log_level[8];
 
     char nats_url[TSR_CFG_PATH_MAX];     /* streaming: NATS server ("" = no relay) */

@@ -208,7 +208,7 @@ static tsr_status start_writer(tsr_server *srv)
         .hook_arg = srv,
     };
     tsr_status s = tsr_store_checkpoint_in_background(srv->store);
-    if (s == TSR_OK || s == TSR_ERR_EXISTS)
+    if ((s == TSR_OK || s == TSR_ERR_EXISTS) && srv->cfg->deferred_sync)
         s = tsr_store_defer_sync(srv->store);
     return s == TSR_OK || s == TSR_ERR_EXISTS ? tsr_writer_start(&srv->writer, &o) : s;
 }
