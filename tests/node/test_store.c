@@ -1,6 +1,7 @@
 /* The node store: migrations, newer schemas, transactions and savepoints,
  * the outbox's gapless seq, batches, the audit chain. */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,6 +120,41 @@ START_TEST(outbox_seqs_are_gapless_across_rollbacks_and_deletes)
 }
 END_TEST
 
+/* Deferred sync: a COMMIT moves the committed seq, only a sync moves the
+ * durable one (what the relay may publish); an aborted transaction moves
+ * neither; without deferred sync every COMMIT counts as durable. */
+START_TEST(deferred_sync_makes_seqs_durable_only_after_a_sync)
+{
+    ck_assert(!tsr_store_sync_deferred(st));
+    ck_assert_int_eq(tsr_store_durable_seq(st), INT64_MAX);
+    ck_assert_int_eq(tsr_store_sync(st), TSR_OK); /* a no-op */
+    tsr_store_txn *t;
+    int64_t seq;
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "a", 1, &seq), TSR_OK);
+    ck_assert_int_eq(tsr_store_txn_commit(t), TSR_OK);
+    ck_assert_int_eq(tsr_store_defer_sync(st), TSR_OK);
+    ck_assert_int_eq(tsr_store_defer_sync(st), TSR_ERR_EXISTS);
+    ck_assert(tsr_store_sync_deferred(st));
+    ck_assert_int_eq(tsr_store_durable_seq(st), 1); /* synced when deferring */
+    int64_t mode = 0;
+    ck_assert_int_eq(tsr_store_query_int(tsr_store_writer(st), "PRAGMA synchronous", &mode), TSR_OK);
+    ck_assert_int_eq(mode, 1); /* NORMAL: the syncer does the rest */
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "b", 1, &seq), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "c", 1, &seq), TSR_OK);
+    ck_assert_int_eq(tsr_store_txn_commit(t), TSR_OK);
+    ck_assert_int_eq(tsr_store_durable_seq(st), 1);
+    ck_assert_int_eq(tsr_store_sync(st), TSR_OK);
+    ck_assert_int_eq(tsr_store_durable_seq(st), 3);
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    ck_assert_int_eq(tsr_outbox_append(t, TSR_OUTBOX_TICKET, "d", 1, &seq), TSR_OK);
+    tsr_store_txn_abort(t);
+    ck_assert_int_eq(tsr_store_sync(st), TSR_OK);
+    ck_assert_int_eq(tsr_store_durable_seq(st), 3);
+}
+END_TEST
+
 START_TEST(the_audit_chain_verifies_and_detects_tampering)
 {
     tsr_store_txn *t;
@@ -182,6 +218,7 @@ static Suite *suite(void)
     tcase_add_test(t, a_new_database_gets_the_current_schema_in_wal_mode);
     tcase_add_test(t, a_database_from_a_newer_schema_is_refused);
     tcase_add_test(t, outbox_seqs_are_gapless_across_rollbacks_and_deletes);
+    tcase_add_test(t, deferred_sync_makes_seqs_durable_only_after_a_sync);
     tcase_add_test(t, the_audit_chain_verifies_and_detects_tampering);
     tcase_add_test(t, statements_are_cached_and_bad_sql_is_a_bug);
     suite_add_tcase(s, t);
