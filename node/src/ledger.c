@@ -1,6 +1,7 @@
 #include "ledger.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,11 +118,48 @@ static tsr_status insert_tx(tsr_store_conn *db, const char *kind, const char *re
     return st;
 }
 
+/* ---- account ids: a per-thread hint ------------------------------------------ */
+
+/* Slots of the id hint (a power of two): a bet touches its bettor's
+ * account and its game's sales account; this many covers the terminals and
+ * games a node sells for, and a collision only costs a lookup. */
+#define ID_HINT_SLOTS 1024
+
+/* name -> id on one connection, learnt from a row this connection read or
+ * wrote. Only a hint: the guarded update matches id AND name, so a hint
+ * gone stale (its creation rolled back, the id reused by another account,
+ * another database whose connection got the same address, a hash
+ * collision) updates nothing and sends the leg to the lookup, which
+ * replaces it. Accounts are never renamed or deleted, so a row with this
+ * id and this name is the account. Per thread: no lock, and a connection
+ * is used by one thread at a time. */
+typedef struct id_hint {
+    const sqlite3 *conn;
+    uint64_t hash;
+    int64_t id;
+} id_hint;
+
+static _Thread_local id_hint hints[ID_HINT_SLOTS];
+
+static uint64_t name_hash(const sqlite3 *conn, const char *name)
+{
+    uint64_t h = UINT64_C(14695981039346656037) ^ (uint64_t)(uintptr_t)conn;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    return h;
+}
+
+static id_hint *hint_slot(uint64_t hash)
+{
+    return &hints[(hash ^ (hash >> 32)) & (ID_HINT_SLOTS - 1)];
+}
+
+/* ---- the legs ------------------------------------------------------------------ */
+
 static const char SQL_ACCOUNT_GET[] = "SELECT id, balance FROM accounts WHERE name = ?1";
 
-static tsr_status account_create(tsr_store_conn *db, const char *name)
+static tsr_status account_create(tsr_store_conn *db, const char *name, const account_kind *k)
 {
-    const account_kind *k = kind_of(name);
     sqlite3_stmt *s;
     tsr_status st = tsr_sql_prep(db,
         "INSERT INTO accounts(name, normal, floor_zero) VALUES (?1, ?2, ?3) "
@@ -134,10 +172,9 @@ static tsr_status account_create(tsr_store_conn *db, const char *name)
     return tsr_sql_run(s);
 }
 
-/* Reads (creating on first use) the account's id and natural balance.
- * The read comes first: on the bet path every account already exists,
- * and the insert would cost a statement per leg. */
-static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id, tsr_cents *balance)
+/* Reads (creating on first use) the account's id and natural balance. */
+static tsr_status account_load(tsr_store_conn *db, const char *name, const account_kind *k,
+                               int64_t *id, tsr_cents *balance)
 {
     sqlite3_stmt *s;
     tsr_status st = tsr_sql_prep(db, SQL_ACCOUNT_GET, &s);
@@ -146,7 +183,7 @@ static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     st = tsr_sql_row(s);
     if (st == TSR_ERR_NOT_FOUND) {
-        if ((st = account_create(db, name)) != TSR_OK ||
+        if ((st = account_create(db, name, k)) != TSR_OK ||
             (st = tsr_sql_prep(db, SQL_ACCOUNT_GET, &s)) != TSR_OK)
             return st;
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -160,33 +197,115 @@ static tsr_status account_load(tsr_store_conn *db, const char *name, int64_t *id
     return TSR_OK;
 }
 
-static tsr_status apply_leg(tsr_store_conn *db, int64_t tx_id, const tsr_ledger_leg *leg)
+/* What one leg does to its account: the natural delta and the range the
+ * new balance must stay in (the floor, and the money range: |balance| and
+ * |delta| are at most TSR_MONEY_MAX, so balance + delta cannot wrap int64
+ * inside SQLite, where it would turn into a REAL). */
+typedef struct leg_move {
+    const char *name;
+    uint64_t hash;
+    tsr_cents delta, lo;
+    int64_t id; /* resolved account id */
+} leg_move;
+
+/* One statement per leg on the hot path: adds delta when the row with this
+ * id still has this name and the new balance stays in [lo, TSR_MONEY_MAX].
+ * *hit false when no row changed (wrong hint, or a refusal). */
+static tsr_status guarded_update(tsr_store_conn *db, const leg_move *m, int64_t id, bool *hit)
 {
-    const account_kind *k = kind_of(leg->account);
-    int64_t id = 0;
-    tsr_cents bal = 0, next, delta;
-    tsr_status st = account_load(db, leg->account, &id, &bal);
+    sqlite3_stmt *s;
+    *hit = false;
+    tsr_status st = tsr_sql_prep(db,
+        "UPDATE accounts SET balance = balance + ?1 "
+        "WHERE id = ?2 AND name = ?3 AND balance + ?1 BETWEEN ?4 AND ?5", &s);
     if (st != TSR_OK)
         return st;
-    if (tsr_money_mul(leg->amount, k->normal, &delta) != TSR_OK ||
-        tsr_money_add(bal, delta, &next) != TSR_OK)
+    sqlite3_bind_int64(s, 1, m->delta);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_text(s, 3, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, m->lo);
+    sqlite3_bind_int64(s, 5, TSR_MONEY_MAX);
+    if ((st = tsr_sql_run(s)) == TSR_OK)
+        *hit = tsr_sql_changes(db) == 1;
+    return st;
+}
+
+/* The rare path (no hint, a stale one, or a refusal): finds or creates the
+ * account by name and says why the guarded update would refuse, in the
+ * order the checks always ran: money range, then floor. */
+static tsr_status move_by_name(tsr_store_conn *db, const account_kind *k, leg_move *m)
+{
+    tsr_cents bal = 0, next;
+    bool hit;
+    tsr_status st = account_load(db, m->name, k, &m->id, &bal);
+    if (st != TSR_OK)
+        return st;
+    if (tsr_money_add(bal, m->delta, &next) != TSR_OK)
         return TSR_ERR_OVERFLOW;
-    if (k->floor_zero && next < 0)
+    if (next < m->lo)
         return TSR_ERR_LEDGER_NEGATIVE;
+    if ((st = guarded_update(db, m, m->id, &hit)) != TSR_OK)
+        return st;
+    return hit ? TSR_OK : TSR_ERR_INTERNAL; /* the row just read refused */
+}
+
+static tsr_status move_leg(tsr_store_conn *db, const tsr_ledger_leg *leg, leg_move *m)
+{
+    const account_kind *k = kind_of(leg->account);
+    const sqlite3 *conn = tsr_store_conn_db(db);
+    m->name = leg->account;
+    m->id = 0;
+    if (tsr_money_mul(leg->amount, k->normal, &m->delta) != TSR_OK)
+        return TSR_ERR_OVERFLOW;
+    m->lo = k->floor_zero ? 0 : -TSR_MONEY_MAX;
+    m->hash = name_hash(conn, leg->account);
+    id_hint *h = hint_slot(m->hash);
+    bool hit = false;
+    tsr_status st = TSR_OK;
+    if (h->conn == conn && h->hash == m->hash && h->id > 0) {
+        st = guarded_update(db, m, h->id, &hit);
+        if (hit)
+            m->id = h->id;
+    }
+    if (st != TSR_OK || hit)
+        return st;
+    st = move_by_name(db, k, m);
+    /* Learn the id the lookup read, refused or not; forget a hint that
+     * led nowhere when the lookup failed. */
+    h->conn = conn;
+    h->hash = m->hash;
+    h->id = m->id;
+    return st;
+}
+
+/* The entries of a two-leg posting in one statement (the bet path's
+ * case), else one statement per entry. */
+static tsr_status insert_entries(tsr_store_conn *db, int64_t tx_id, const tsr_ledger_leg *legs,
+                                 const leg_move *m, size_t n)
+{
     sqlite3_stmt *s;
-    if ((st = tsr_sql_prep(db, "UPDATE accounts SET balance = ?1 WHERE id = ?2", &s)) != TSR_OK)
-        return st;
-    sqlite3_bind_int64(s, 1, next);
-    sqlite3_bind_int64(s, 2, id);
-    if ((st = tsr_sql_run(s)) != TSR_OK)
-        return st;
-    if ((st = tsr_sql_prep(db, "INSERT INTO ledger_entries(tx_id, account_id, amount) "
-                               "VALUES (?1, ?2, ?3)", &s)) != TSR_OK)
-        return st;
-    sqlite3_bind_int64(s, 1, tx_id);
-    sqlite3_bind_int64(s, 2, id);
-    sqlite3_bind_int64(s, 3, leg->amount);
-    return tsr_sql_run(s);
+    tsr_status st = TSR_OK;
+    if (n == 2) {
+        if ((st = tsr_sql_prep(db, "INSERT INTO ledger_entries(tx_id, account_id, amount) "
+                                   "VALUES (?1, ?2, ?3), (?1, ?4, ?5)", &s)) != TSR_OK)
+            return st;
+        sqlite3_bind_int64(s, 1, tx_id);
+        sqlite3_bind_int64(s, 2, m[0].id);
+        sqlite3_bind_int64(s, 3, legs[0].amount);
+        sqlite3_bind_int64(s, 4, m[1].id);
+        sqlite3_bind_int64(s, 5, legs[1].amount);
+        return tsr_sql_run(s);
+    }
+    for (size_t i = 0; st == TSR_OK && i < n; i++) {
+        if ((st = tsr_sql_prep(db, "INSERT INTO ledger_entries(tx_id, account_id, amount) "
+                                   "VALUES (?1, ?2, ?3)", &s)) != TSR_OK)
+            return st;
+        sqlite3_bind_int64(s, 1, tx_id);
+        sqlite3_bind_int64(s, 2, m[i].id);
+        sqlite3_bind_int64(s, 3, legs[i].amount);
+        st = tsr_sql_run(s);
+    }
+    return st;
 }
 
 tsr_status tsr_ledger_post(tsr_store_conn *db, const char *kind, const char *ref, int64_t now_ns,
@@ -199,10 +318,14 @@ tsr_status tsr_ledger_post(tsr_store_conn *db, const char *kind, const char *ref
         return st;
     if ((st = tsr_sql_sp_begin(db)) != TSR_OK)
         return st;
+    leg_move m[TSR_LEDGER_LEGS_MAX];
     int64_t id = 0;
-    st = insert_tx(db, kind, ref, now_ns, &id);
     for (size_t i = 0; st == TSR_OK && i < n; i++)
-        st = apply_leg(db, id, &legs[i]);
+        st = move_leg(db, &legs[i], &m[i]);
+    if (st == TSR_OK)
+        st = insert_tx(db, kind, ref, now_ns, &id);
+    if (st == TSR_OK)
+        st = insert_entries(db, id, legs, m, n);
     st = tsr_sql_sp_end(db, st);
     if (st == TSR_OK && tx_id)
         *tx_id = id;
