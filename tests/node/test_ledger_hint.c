@@ -221,6 +221,34 @@ START_TEST(a_warm_bet_posting_is_four_statements)
 }
 END_TEST
 
+START_TEST(account_names_are_exact)
+{
+    char acct[TSR_LEDGER_NAME_SIZE], key[TSR_LEDGER_KEY_MAX + 2], want[TSR_LEDGER_NAME_SIZE];
+    ck_assert_int_eq(tsr_ledger_player_account(acct, 1), TSR_OK);
+    ck_assert_str_eq(acct, "player:1");
+    ck_assert_int_eq(tsr_ledger_player_account(acct, 1234567890), TSR_OK);
+    ck_assert_str_eq(acct, "player:1234567890");
+    ck_assert_int_eq(tsr_ledger_player_account(acct, INT64_MAX), TSR_OK);
+    ck_assert_str_eq(acct, "player:9223372036854775807");
+    ck_assert_int_eq(tsr_ledger_player_account(acct, -7), TSR_ERR_ARG);
+    ck_assert_str_eq(acct, "");
+    ck_assert_int_eq(tsr_ledger_float_account(acct, "T-01.a_b"), TSR_OK);
+    ck_assert_str_eq(acct, "agent_float:T-01.a_b");
+    ck_assert_int_eq(tsr_ledger_sales_account(acct, "lotto"), TSR_OK);
+    ck_assert_str_eq(acct, "sales:lotto");
+    /* The longest key fits the buffer with the longest prefix. */
+    memset(key, 'k', TSR_LEDGER_KEY_MAX);
+    key[TSR_LEDGER_KEY_MAX] = '\0';
+    snprintf(want, sizeof want, "agent_float:%s", key);
+    ck_assert_int_eq(tsr_ledger_float_account(acct, key), TSR_OK);
+    ck_assert_str_eq(acct, want);
+    key[TSR_LEDGER_KEY_MAX] = 'k', key[TSR_LEDGER_KEY_MAX + 1] = '\0';
+    ck_assert_int_eq(tsr_ledger_float_account(acct, key), TSR_ERR_ARG);
+    ck_assert_str_eq(acct, "");
+    ck_assert_int_eq(tsr_ledger_sales_account(acct, NULL), TSR_ERR_ARG);
+}
+END_TEST
+
 /* ---- a long mix against a model ------------------------------------------------ */
 
 #define MIX_SEED UINT64_C(424242)
@@ -345,6 +373,7 @@ static Suite *hint_suite(void)
     tcase_add_test(tc, the_money_range_still_holds);
     tcase_add_test(tc, two_databases_do_not_share_ids);
     tcase_add_test(tc, a_warm_bet_posting_is_four_statements);
+    tcase_add_test(tc, account_names_are_exact);
     tcase_add_test(tc, a_mix_of_postings_passes_ledger_check);
     suite_add_tcase(s, tc);
     return s;
