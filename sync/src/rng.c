@@ -5,11 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The real generator hands out the kernel's random bytes (getrandom via
+ * libsodium) from a buffer filled 4 KiB at a time: a bet took four
+ * getrandom calls (ids and quick-pick numbers), ~4 system calls a bet at
+ * 15,000 bets/s. Bytes are wiped as they are handed out, so the buffer
+ * never holds an output already used. Requests larger than the buffer go
+ * to the kernel directly. */
+#define REAL_BUFFER 4096
+
 struct tsr_rng {
     bool seeded;
-    pthread_mutex_t lock; /* guards the seeded stream position */
+    pthread_mutex_t lock; /* guards the seeded stream position / the buffer */
     uint8_t key[randombytes_SEEDBYTES];
     uint64_t block; /* next stream block for the seeded generator */
+    uint8_t buf[REAL_BUFFER];
+    size_t used; /* bytes of buf already handed out (REAL_BUFFER: empty) */
 };
 
 static tsr_status rng_alloc(tsr_rng **out, bool seeded)
@@ -20,6 +30,7 @@ static tsr_status rng_alloc(tsr_rng **out, bool seeded)
     if (!r)
         return TSR_ERR_NOMEM;
     r->seeded = seeded;
+    r->used = REAL_BUFFER;
     pthread_mutex_init(&r->lock, NULL);
     *out = r;
     return TSR_OK;
@@ -45,6 +56,7 @@ void tsr_rng_destroy(tsr_rng *r)
         return;
     pthread_mutex_destroy(&r->lock);
     sodium_memzero(r->key, sizeof r->key);
+    sodium_memzero(r->buf, sizeof r->buf);
     free(r);
 }
 
@@ -61,12 +73,29 @@ static void seeded_bytes(tsr_rng *r, void *buf, size_t len)
     crypto_stream_chacha20(buf, len, nonce, r->key);
 }
 
+static void real_bytes(tsr_rng *r, uint8_t *out, size_t len)
+{
+    if (len > REAL_BUFFER / 4) {
+        randombytes_buf(out, len);
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    if (REAL_BUFFER - r->used < len) {
+        randombytes_buf(r->buf, sizeof r->buf);
+        r->used = 0;
+    }
+    memcpy(out, r->buf + r->used, len);
+    sodium_memzero(r->buf + r->used, len);
+    r->used += len;
+    pthread_mutex_unlock(&r->lock);
+}
+
 void tsr_rng_bytes(tsr_rng *r, void *buf, size_t len)
 {
     if (r->seeded)
         seeded_bytes(r, buf, len);
     else
-        randombytes_buf(buf, len);
+        real_bytes(r, buf, len);
 }
 
 tsr_status tsr_rng_uniform(tsr_rng *r, uint64_t bound, uint64_t *out)

@@ -183,6 +183,40 @@ START_TEST(seeded_rng_replays_and_is_refused_where_real_is_required)
 }
 END_TEST
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The real generator serves small requests from a buffer it refills: over
+ * many refills no 64-bit value repeats (a collision among 20,000 is
+ * ~2^-35), every byte value turns up about as often, and large requests
+ * still come whole. */
+START_TEST(real_rng_buffers_without_repeating)
+{
+    enum { N = 20000 };
+    tsr_rng *real;
+    ck_assert_int_eq(tsr_rng_real_create(&real), TSR_OK);
+    static uint64_t v[N];
+    int bytes[256] = {0};
+    for (int i = 0; i < N; i++) {
+        tsr_rng_bytes(real, &v[i], sizeof v[i]);
+        for (int k = 0; k < 8; k++)
+            bytes[(v[i] >> (8 * k)) & 0xff]++;
+    }
+    qsort(v, N, sizeof v[0], cmp_u64);
+    for (int i = 1; i < N; i++)
+        ck_assert_msg(v[i] != v[i - 1], "a repeated value at %d", i);
+    for (int b = 0; b < 256; b++) /* mean 625, sd 25: 8 sd either side */
+        ck_assert_msg(bytes[b] > 425 && bytes[b] < 825, "byte %d: %d", b, bytes[b]);
+    uint8_t big[10000], zero[10000] = {0};
+    tsr_rng_bytes(real, big, sizeof big);
+    ck_assert(memcmp(big, zero, 64) != 0 && memcmp(big + 9936, zero, 64) != 0);
+    tsr_rng_destroy(real);
+}
+END_TEST
+
 START_TEST(log_writes_one_keyvalue_line_with_clock_time)
 {
     char *buf = NULL;
@@ -221,6 +255,7 @@ static Suite *base_suite(void)
     tcase_add_test(tc, real_clock_reads_time_and_refuses_test_setters);
     tcase_add_test(tc, offset_clock_is_shifted_and_declares_its_bound);
     tcase_add_test(tc, seeded_rng_replays_and_is_refused_where_real_is_required);
+    tcase_add_test(tc, real_rng_buffers_without_repeating);
     tcase_add_test(tc, log_writes_one_keyvalue_line_with_clock_time);
     suite_add_tcase(s, tc);
     return s;
