@@ -3,7 +3,7 @@
  * machine, the load generator in the same machine (this process).
  *
  *   build/bin/bench-node [--seconds S] [--clients C] [--window W] [--rate R] [--dtls] [--con]
- *                        [--inline-sync]
+ *                        [--inline-sync] [--group N]
  *
  * It makes a throw-away deployment in a temp dir (keys, PSK table, the
  * preset catalogue, a cutoff token two hours ahead on an offset clock, a
@@ -43,6 +43,7 @@ typedef struct bench {
     int port;
     bool dtls;
     bool inline_sync; /* --inline-sync: the node syncs in each COMMIT */
+    int group_max;    /* --group N: group_commit_max (0: the node's default) */
     tsr_psk psks[MAX_CLIENTS];
 } bench;
 
@@ -130,6 +131,9 @@ static void fund_floats(bench *b)
 
 static void write_config(bench *b, const char *catalog, int64_t offset_ms)
 {
+    char group[48] = "";
+    if (b->group_max > 0)
+        snprintf(group, sizeof group, ",\"group_commit_max\":%d", b->group_max);
     FILE *f = fopen(b->cfg, "w");
     if (!f)
         die("config");
@@ -138,9 +142,9 @@ static void write_config(bench *b, const char *catalog, int64_t offset_ms)
             "\"draw_authority_key\":\"%s/authority.pub\",\"psk_table\":\"%s/psk.json\","
             "\"catalog_file\":\"%s\",\"tokens_dir\":\"%s/tokens\",\"allow_plain_coap\":true,"
             "\"coap_port\":%d,\"coaps_port\":%d,\"clock\":\"offset\",\"clock_offset_ms\":%lld,"
-            "\"log_level\":\"info\",\"max_stake_cents\":100000000,\"deferred_sync\":%s}",
+            "\"log_level\":\"info\",\"max_stake_cents\":100000000,\"deferred_sync\":%s%s}",
             b->dir, b->dir, b->dir, b->dir, catalog, b->dir, b->port, b->port + 1,
-            (long long)offset_ms, b->inline_sync ? "false" : "true");
+            (long long)offset_ms, b->inline_sync ? "false" : "true", group);
     fclose(f);
 }
 
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
                                          {"window", 1, 0, 'w'},  {"dtls", 0, 0, 'd'},
                                          {"con", 0, 0, 'C'},     {"rate", 1, 0, 'r'},
                                          {"inline-sync", 0, 0, 'I'},
+                                         {"group", 1, 0, 'g'},
                                          {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -286,6 +291,7 @@ int main(int argc, char **argv)
         else if (ch == 'C') con = true;
         else if (ch == 'r') rate = atof(optarg);
         else if (ch == 'I') b.inline_sync = true;
+        else if (ch == 'g') b.group_max = atoi(optarg);
         else return 2;
     }
     if (clients < 1 || clients > MAX_CLIENTS || seconds < 1 || window < 1 || rate < 0)

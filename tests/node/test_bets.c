@@ -77,6 +77,8 @@ START_TEST(a_retail_bet_gets_a_signed_receipt_a_ticket_and_an_outbox_row)
     tsr_cutoff_token t = fx_open_draw(&F, "pick3");
     fx_resp *r = fx_bet(&F, "terminal=term-1", "pick3", PICK3, "key-00000001");
     ck_assert_msg(r->code == 201, "%d %s", r->code, r->body);
+    ck_assert_int_eq(r->content_format, 50); /* JSON */
+    ck_assert_uint_eq(r->etag_len, 0);       /* a 2.01 in one datagram: no ETag */
     json_t *rc = json_array_get(json_object_get(r->json, "receipts"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(rc, "game")), "pick3");
     ck_assert_int_eq(json_integer_value(json_object_get(rc, "draw")), t.draw);
