@@ -30,6 +30,7 @@ struct tsr_writer {
     bool writer_done;         /* the writer thread has left its loop */
     pthread_t sync_thread;
     bool sync_started;        /* the store defers its sync to this thread */
+    bool sync_busy;           /* the syncer is in its fdatasync */
     size_t pending;           /* submitted and not yet taken back */
     size_t auth_busy;         /* auth jobs being prepared */
     bool stopping, stopped;
@@ -215,25 +216,49 @@ static void fail_group(tsr_writer *w, size_t n, tsr_status s)
     }
 }
 
-static void run_group(tsr_writer *w, size_t n)
+/* Deferred sync: while the previous groups' sync is still under way, a
+ * COMMIT now would only queue one more sync; the group takes in the jobs
+ * that arrive meanwhile instead (up to group_max), so commits follow the
+ * syncs as they did when each COMMIT synced itself, and the WAL gets fewer,
+ * fuller commits. Returns true when jobs were added to w->group[*n..]. */
+static bool grow_group(tsr_writer *w, size_t *n)
+{
+    bool added = false;
+    pthread_mutex_lock(&w->mu);
+    while (!added && w->sync_busy && *n < w->o.group_max && !w->stopping) {
+        while (*n < w->o.group_max && w->queue.head) {
+            w->group[(*n)++] = list_pop(&w->queue);
+            added = true;
+        }
+        if (!added)
+            pthread_cond_wait(&w->work, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return added;
+}
+
+static void run_group(tsr_writer *w, size_t *n)
 {
     tsr_store_txn *t;
     tsr_status s = tsr_store_txn_begin(w->o.store, w->o.env, &t);
     if (s != TSR_OK) {
-        fail_group(w, n, s);
+        fail_group(w, *n, s);
         return;
     }
     int64_t t0 = tsr_clock_mono_ns(w->o.env->clock);
-    for (size_t i = 0; i < n; i++)
-        run_job(w, t, w->group[i]);
+    size_t ran = 0;
+    do {
+        for (; ran < *n; ran++)
+            run_job(w, t, w->group[ran]);
+    } while (grow_group(w, n));
     int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
     if (w->o.before_commit && (s = w->o.before_commit(w->o.hook_arg, t)) != TSR_OK)
         tsr_store_txn_abort(t);
     else
         s = tsr_store_txn_commit(t);
     if (s != TSR_OK)
-        fail_group(w, n, s);
-    tsr_log_debug(w->o.env->log, "group_committed", "jobs=%zu apply_us=%lld commit_us=%lld", n,
+        fail_group(w, *n, s);
+    tsr_log_debug(w->o.env->log, "group_committed", "jobs=%zu apply_us=%lld commit_us=%lld", *n,
                   (long long)(t1 - t0) / 1000,
                   (long long)(tsr_clock_mono_ns(w->o.env->clock) - t1) / 1000);
 }
@@ -251,7 +276,7 @@ static void *writer_main(void *arg)
         while (n < w->o.group_max && w->queue.head)
             w->group[n++] = list_pop(&w->queue);
         pthread_mutex_unlock(&w->mu);
-        run_group(w, n);
+        run_group(w, &n);
         pthread_mutex_lock(&w->mu);
         /* With deferred sync the replies wait for the syncer. */
         job_list *to = w->sync_started ? &w->syncing : &w->done;
@@ -285,6 +310,7 @@ static void *sync_main(void *arg)
             break;
         job_list batch = w->syncing;
         w->syncing.head = w->syncing.tail = NULL;
+        w->sync_busy = true;
         pthread_mutex_unlock(&w->mu);
         tsr_status s = tsr_store_sync(w->o.store);
         for (tsr_job *j = batch.head; s != TSR_OK && j; j = j->next_) {
@@ -294,6 +320,8 @@ static void *sync_main(void *arg)
             }
         }
         pthread_mutex_lock(&w->mu);
+        w->sync_busy = false;
+        pthread_cond_broadcast(&w->work); /* a growing group may commit now */
         if (w->done.tail)
             w->done.tail->next_ = batch.head;
         else
