@@ -10,6 +10,10 @@
 
 #include "tessera/log.h"
 
+/* While a group grows during a sync, the writer is woken every this many
+ * queued jobs (and when the sync ends). */
+#define WRITER_WAKE_BATCH 16
+
 /* An idempotency scope: a route pattern (< 64) and a caller id (< 40). */
 #define SCOPE_MAX 128
 
@@ -31,6 +35,7 @@ struct tsr_writer {
     pthread_t sync_thread;
     bool sync_started;        /* the store defers its sync to this thread */
     bool sync_busy;           /* the syncer is in its fdatasync */
+    size_t queued;            /* jobs in `queue` */
     size_t pending;           /* submitted and not yet taken back */
     size_t auth_busy;         /* auth jobs being prepared */
     bool stopping, stopped;
@@ -228,6 +233,7 @@ static bool grow_group(tsr_writer *w, size_t *n)
     while (!added && w->sync_busy && *n < w->o.group_max && !w->stopping) {
         while (*n < w->o.group_max && w->queue.head) {
             w->group[(*n)++] = list_pop(&w->queue);
+            w->queued--;
             added = true;
         }
         if (!added)
@@ -273,8 +279,10 @@ static void *writer_main(void *arg)
         if (!w->queue.head)
             break;
         size_t n = 0;
-        while (n < w->o.group_max && w->queue.head)
+        while (n < w->o.group_max && w->queue.head) {
             w->group[n++] = list_pop(&w->queue);
+            w->queued--;
+        }
         pthread_mutex_unlock(&w->mu);
         run_group(w, &n);
         pthread_mutex_lock(&w->mu);
@@ -350,6 +358,7 @@ static void *auth_main(void *arg)
         w->auth_busy--;
         if (j->status == TSR_OK) {
             list_push(&w->queue, j);
+            w->queued++;
         } else {
             list_push(&w->done, j);
             signal_done(w);
@@ -422,7 +431,11 @@ tsr_status tsr_writer_submit(tsr_writer *w, tsr_job *job)
             pthread_cond_signal(&w->auth_work);
         } else {
             list_push(&w->queue, job);
-            pthread_cond_signal(&w->work);
+            /* The writer wants the first job at once (it may be idle), and
+             * while a group grows during a sync, jobs a few at a time: a
+             * wake-up per job was a futex call and a context switch each. */
+            if (++w->queued == 1 || w->queued % WRITER_WAKE_BATCH == 0)
+                pthread_cond_signal(&w->work);
         }
     }
     pthread_mutex_unlock(&w->mu);
