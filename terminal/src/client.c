@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "client_int.h"
+#include "tessera/udpbuf.h"
 
 /* libcoap retransmits a CON once per ACK timeout; we leave retransmission to
  * our own attempts (same token, new message id) so one timeout governs both
@@ -222,34 +223,6 @@ static void complete_failed(tsr_client *c, int i, tsr_status st)
 
 /* ---- sessions ----------------------------------------------------------- */
 
-/* A node answers a whole group commit at once: a burst of ~900-byte
- * replies overflowed the default 208 KiB receive buffer under load, and a
- * lost reply costs a retry after attempt_timeout. libcoap has no API for a
- * session's socket, so the UDP sockets connected to the node's port get
- * the larger buffer (SO_RCVBUFFORCE as root, else up to rmem_max). */
-#define CLIENT_RCVBUF_BYTES (8 << 20)
-#define CLIENT_FD_SCAN_MAX 1024
-
-static void grow_rcvbuf(const coap_address_t *server)
-{
-    if (server->addr.sa.sa_family != AF_INET)
-        return;
-    for (int fd = 0; fd < CLIENT_FD_SCAN_MAX; fd++) {
-        int type = 0;
-        socklen_t tl = sizeof type;
-        struct sockaddr_in peer;
-        socklen_t pl = sizeof peer;
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM ||
-            getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || peer.sin_family != AF_INET ||
-            peer.sin_port != server->addr.sin.sin_port ||
-            peer.sin_addr.s_addr != server->addr.sin.sin_addr.s_addr)
-            continue;
-        int want = CLIENT_RCVBUF_BYTES;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
-            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
-    }
-}
-
 static coap_session_t *open_session(tsr_client *c)
 {
     coap_session_t *s;
@@ -267,7 +240,9 @@ static coap_session_t *open_session(tsr_client *c)
     }
     if (!s)
         return NULL;
-    grow_rcvbuf(&c->server);
+    if (c->server.addr.sa.sa_family == AF_INET) /* replies come in bursts (udpbuf.h) */
+        tsr_udp_grow_rcvbuf(c->server.addr.sin.sin_addr.s_addr, c->server.addr.sin.sin_port,
+                            TSR_UDP_CLIENT_RCVBUF);
     coap_session_set_max_retransmit(s, CON_LIBCOAP_RETRANSMITS);
     int64_t ms = c->attempt_timeout_ns / TSR_NS_PER_MS;
     coap_fixed_point_t ack = {(uint16_t)(ms / 1000), (uint16_t)(ms % 1000)};

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tessera/udpbuf.h"
+
 typedef struct lc_opts {
     int port;
     bool dtls;
@@ -148,32 +150,6 @@ static inline bool lc_send(lc_state *st, coap_session_t *sess)
     return coap_send(sess, pdu) != COAP_INVALID_MID;
 }
 
-/* Replies to a window of bets come in bursts (a group commit answers
- * them all at once), ~900 bytes each: the default 208 KiB receive buffer
- * dropped a third of a 256-bet window's replies at the first bursts, and
- * NON requests whose reply is lost stay "in flight" for good, shrinking
- * the window. libcoap has no API for a session's socket, so this finds the
- * UDP sockets connected to the node's port and enlarges their buffer. */
-#define LC_RCVBUF_BYTES (8 << 20)
-#define LC_FD_SCAN_MAX 1024
-
-static inline void lc_grow_rcvbuf(int port)
-{
-    for (int fd = 0; fd < LC_FD_SCAN_MAX; fd++) {
-        int type = 0;
-        socklen_t tl = sizeof type;
-        struct sockaddr_in peer;
-        socklen_t pl = sizeof peer;
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM ||
-            getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || peer.sin_family != AF_INET ||
-            ntohs(peer.sin_port) != port)
-            continue;
-        int want = LC_RCVBUF_BYTES;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
-            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
-    }
-}
-
 /* Closed loop: always; open loop: once the next request's time came. */
 static inline bool lc_due(const lc_state *st)
 {
@@ -218,7 +194,9 @@ static inline bool lc_run(lc_state *st, const lc_opts *o)
         coap_free_context(ctx);
         return false;
     }
-    lc_grow_rcvbuf(o->port);
+    /* replies come in bursts: the default buffer dropped a third of them,
+     * and a NON request whose reply is lost stays in flight for good */
+    tsr_udp_grow_rcvbuf(htonl(INADDR_LOOPBACK), htons((uint16_t)o->port), TSR_UDP_CLIENT_RCVBUF);
     coap_session_set_max_retransmit(sess, 2);
     coap_register_response_handler(ctx, lc_on_response);
     int64_t start = lc_now_ns(), end = start + o->duration_ms * 1000000;

@@ -2,6 +2,10 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -9,6 +13,7 @@
 #include "tessera/log.h"
 #include "tessera/money.h"
 #include "tessera/rng.h"
+#include "tessera/udpbuf.h"
 #include "tessera/status.h"
 #include "tsr_test.h"
 
@@ -217,6 +222,38 @@ START_TEST(real_rng_buffers_without_repeating)
 }
 END_TEST
 
+static int udp_connected(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static int rcvbuf_of(int fd)
+{
+    int v = 0;
+    socklen_t l = sizeof v;
+    ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l), 0);
+    return v;
+}
+
+/* Only the sockets connected to the given server get the larger buffer
+ * (as much of it as the kernel allows this process). */
+START_TEST(udp_receive_buffers_grow_for_one_server_only)
+{
+    int mine = udp_connected(40001), other = udp_connected(40002);
+    int before = rcvbuf_of(mine), other_before = rcvbuf_of(other);
+    tsr_udp_grow_rcvbuf(htonl(INADDR_LOOPBACK), htons(40001), 4 * before);
+    ck_assert_int_gt(rcvbuf_of(mine), before);
+    ck_assert_int_eq(rcvbuf_of(other), other_before);
+    close(mine);
+    close(other);
+}
+END_TEST
+
 START_TEST(log_writes_one_keyvalue_line_with_clock_time)
 {
     char *buf = NULL;
@@ -256,6 +293,7 @@ static Suite *base_suite(void)
     tcase_add_test(tc, offset_clock_is_shifted_and_declares_its_bound);
     tcase_add_test(tc, seeded_rng_replays_and_is_refused_where_real_is_required);
     tcase_add_test(tc, real_rng_buffers_without_repeating);
+    tcase_add_test(tc, udp_receive_buffers_grow_for_one_server_only);
     tcase_add_test(tc, log_writes_one_keyvalue_line_with_clock_time);
     suite_add_tcase(s, tc);
     return s;
