@@ -45,13 +45,13 @@ static void process_burst(tsr_server *srv)
     }
 }
 
-/* libcoap's own timers (retransmits, session expiry) live in a timerfd of
- * its epoll descriptor, which is in our epoll set and which coap_io_process
- * re-arms each time it runs (coap_io_prepare_epoll): asking it here as well
- * cost one more timerfd_settime per loop turn (strace -c: two per bet). */
-static unsigned next_wait_ms(const tsr_server *srv)
+static unsigned next_wait_ms(tsr_server *srv)
 {
-    return srv->n_ticks ? TSR_SERVER_TICK_MS : LOOP_IDLE_MS;
+    coap_tick_t now;
+    coap_ticks(&now);
+    unsigned t = coap_io_prepare_epoll(srv->ctx, now);
+    unsigned cap = srv->n_ticks ? TSR_SERVER_TICK_MS : LOOP_IDLE_MS;
+    return t == 0 || t > cap ? cap : t;
 }
 
 static tsr_status loop_epoll(tsr_server *srv, int coap_fd)
