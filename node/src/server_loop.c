@@ -29,22 +29,6 @@ static void run_ticks(tsr_server *srv)
         srv->ticks[i].fn(srv, srv->ticks[i].arg);
 }
 
-/* libcoap 4.3.1 reads one datagram per coap_io_process: while requests
- * keep coming (a burst), go on reading without our own epoll_wait in
- * between — one system call less per request — then let completions and
- * ticks have their turn. */
-#define LOOP_BURST_MAX 64
-
-static void process_burst(tsr_server *srv)
-{
-    for (int i = 0; i < LOOP_BURST_MAX; i++) {
-        uint64_t before = srv->requests;
-        coap_io_process(srv->ctx, COAP_IO_NO_WAIT);
-        if (srv->requests == before)
-            break;
-    }
-}
-
 static unsigned next_wait_ms(tsr_server *srv)
 {
     coap_tick_t now;
@@ -71,7 +55,7 @@ static tsr_status loop_epoll(tsr_server *srv, int coap_fd)
         int n = epoll_wait(srv->ep_fd, evs, 4, (int)next_wait_ms(srv));
         for (int i = 0; i < n; i++)
             stop |= handle_fd(srv, evs[i].data.fd);
-        process_burst(srv);
+        coap_io_process(srv->ctx, COAP_IO_NO_WAIT);
         run_ticks(srv);
     }
     return TSR_OK;
