@@ -56,6 +56,8 @@ static void handle_health(tsr_server *srv, tsr_request *req)
     bool clock_ok = add_clock(h, reasons, srv->cfg, &now, tsr_clock_is_test(env->clock));
     size_t open = open_draws(c, &now, clock_ok, reasons);
     tsr_sync_health(srv, h, reasons); /* nodesync: relay stats; beacon skew closes sales */
+    if (tsr_store_sync_failed(tsr_server_store(srv)))
+        json_array_append_new(reasons, json_string(tsr_status_str(TSR_ERR_DISK_SYNC)));
     json_object_set_new(h, "sales_open", json_boolean(open > 0 && json_array_size(reasons) == 0));
     json_object_set_new(h, "open_draws", json_integer((json_int_t)open));
     json_object_set_new(h, "tokens", json_integer((json_int_t)c->n_tokens));

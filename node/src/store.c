@@ -1,6 +1,7 @@
 /* The node's SQLite store: open, migrate, statement cache, transactions. */
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,6 +55,7 @@ struct tsr_store {
     int wal_fd;
     _Atomic int64_t committed_seq; /* outbox seq of the last COMMIT */
     _Atomic int64_t durable_seq;   /* outbox seq known to be on disk */
+    _Atomic bool sync_failed;      /* a WAL sync failed: nothing is trusted after */
 };
 
 tsr_status tsr_store_status(int rc)
@@ -339,15 +341,25 @@ tsr_status tsr_store_sync(tsr_store *s)
 {
     if (s->wal_fd < 0)
         return TSR_OK;
+    if (atomic_load(&s->sync_failed))
+        return TSR_ERR_DISK_SYNC;
     /* What was committed before the fdatasync starts is on disk after it. */
     int64_t seq = atomic_load(&s->committed_seq);
     if (fdatasync(s->wal_fd) != 0) {
-        tsr_log_error(s->log, "wal_sync_failed", "path=%s", s->path);
-        return TSR_ERR_IO;
+        /* Sticky: after a failed fdatasync Linux may report the next one
+         * as a success although the pages were lost, so no later sync may
+         * vouch for what this one covered. */
+        int err = errno;
+        atomic_store(&s->sync_failed, true);
+        tsr_log_error(s->log, "wal_sync_failed", "path=%s errno=%d action=\"no writes until restart\"",
+                      s->path, err);
+        return TSR_ERR_DISK_SYNC;
     }
     atomic_store(&s->durable_seq, seq);
     return TSR_OK;
 }
+
+bool tsr_store_sync_failed(tsr_store *s) { return atomic_load(&s->sync_failed); }
 
 int64_t tsr_store_durable_seq(tsr_store *s)
 {

@@ -197,8 +197,14 @@ tsr_status tsr_outbox_reserve(tsr_store_txn *t, int64_t *seq_out) TSR_MUST_CHECK
 tsr_status tsr_store_defer_sync(tsr_store *s) TSR_MUST_CHECK;
 
 /* Syncs the WAL (any thread; without deferred sync a no-op): everything
- * committed before the call is on disk when it returns TSR_OK. TSR_ERR_IO. */
+ * committed before the call is on disk when it returns TSR_OK.
+ * TSR_ERR_DISK_SYNC when the fdatasync fails, and from then on for good
+ * (tsr_store_sync_failed): a later sync cannot vouch for what a failed one
+ * covered, so the node takes no more writes until it is restarted. */
 tsr_status tsr_store_sync(tsr_store *s) TSR_MUST_CHECK;
+
+/* True once a deferred sync failed (any thread). */
+bool tsr_store_sync_failed(tsr_store *s);
 
 /* The highest outbox seq known to be on disk (any thread); INT64_MAX
  * without deferred sync (every COMMIT is). */

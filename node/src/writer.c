@@ -246,7 +246,10 @@ static bool grow_group(tsr_writer *w, size_t *n)
 static void run_group(tsr_writer *w, size_t *n)
 {
     tsr_store_txn *t;
-    tsr_status s = tsr_store_txn_begin(w->o.store, w->o.env, &t);
+    /* After a failed sync nothing new is written (store.h): the jobs fail
+     * with TSR_ERR_DISK_SYNC and change nothing. */
+    tsr_status s = tsr_store_sync_failed(w->o.store) ? TSR_ERR_DISK_SYNC
+                                                     : tsr_store_txn_begin(w->o.store, w->o.env, &t);
     if (s != TSR_OK) {
         fail_group(w, *n, s);
         return;

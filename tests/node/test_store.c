@@ -1,11 +1,16 @@
 /* The node store: migrations, newer schemas, transactions and savepoints,
  * the outbox's gapless seq, batches, the audit chain. */
 #include <check.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "../../node/src/store.h"
+#include "../../node/src/writer.h"
 #include "tsr_test.h"
 
 static char dir[128], path[200];
@@ -155,6 +160,95 @@ START_TEST(deferred_sync_makes_seqs_durable_only_after_a_sync)
 }
 END_TEST
 
+/* The store's own descriptor of the WAL: the highest one open on it (the
+ * writer's connection opened the WAL first, and no other connection is
+ * open in this test). */
+static int wal_fd_of_store(void)
+{
+    char want[256], link[300], target[300];
+    snprintf(want, sizeof want, "%s-wal", path);
+    int best = -1;
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0 && (target[n] = '\0', strcmp(target, want) == 0) && fd > best)
+            best = fd;
+    }
+    closedir(d);
+    ck_assert_int_ge(best, 0);
+    return best;
+}
+
+static int applied;
+
+static tsr_status append_apply(tsr_store_txn *t, tsr_job *j)
+{
+    (void)j;
+    int64_t seq;
+    applied++;
+    return tsr_outbox_append(t, TSR_OUTBOX_TICKET, "x", 1, &seq);
+}
+
+/* Submits one job and waits for its completion; returns its status. */
+static tsr_status run_one(tsr_writer *w)
+{
+    tsr_job *j;
+    ck_assert_int_eq(tsr_job_new(&j, "t", append_apply), TSR_OK);
+    ck_assert_int_eq(tsr_writer_submit(w, j), TSR_OK);
+    tsr_job *done = NULL;
+    for (int i = 0; i < 500 && !done; i++) {
+        done = tsr_writer_take_done(w);
+        if (!done)
+            usleep(10 * 1000);
+    }
+    ck_assert_ptr_nonnull(done);
+    tsr_status s = done->status;
+    tsr_job_free(done);
+    return s;
+}
+
+/* A failed WAL sync (a pipe put in place of the WAL descriptor makes
+ * fdatasync fail) fails the replies of the group it covered, stays failed
+ * (Linux may report a later fdatasync as a success after losing pages),
+ * never moves the durable seq, and every later job fails before its apply
+ * runs: nothing more is written until a restart. */
+START_TEST(a_failed_sync_fails_closed_and_for_good)
+{
+    ck_assert_int_eq(tsr_store_defer_sync(st), TSR_OK);
+    int done_fd = eventfd(0, EFD_NONBLOCK);
+    tsr_writer_opts o = {.store = st, .env = &env, .queue_max = 16, .group_max = 4,
+                         .auth_workers = 1, .done_fd = done_fd};
+    tsr_writer *w;
+    ck_assert_int_eq(tsr_writer_start(&w, &o), TSR_OK);
+    applied = 0;
+    ck_assert_int_eq(run_one(w), TSR_OK);
+    ck_assert_int_eq(tsr_store_durable_seq(st), 1);
+    int p[2], wal = wal_fd_of_store(), saved = dup(wal);
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(dup2(p[0], wal), 0);
+    ck_assert_int_eq(run_one(w), TSR_ERR_DISK_SYNC); /* committed, not known on disk */
+    ck_assert(tsr_store_sync_failed(st));
+    ck_assert_int_eq(tsr_store_durable_seq(st), 1);
+    ck_assert_int_eq(run_one(w), TSR_ERR_DISK_SYNC); /* refused before its apply */
+    ck_assert_int_eq(applied, 2);
+    ck_assert_int_ge(dup2(saved, wal), 0); /* the disk "works" again: still no */
+    ck_assert_int_eq(tsr_store_sync(st), TSR_ERR_DISK_SYNC);
+    ck_assert_int_eq(tsr_store_durable_seq(st), 1);
+    int64_t last = 0;
+    ck_assert_int_eq(tsr_store_query_int(tsr_store_writer(st),
+                                         "SELECT last_seq FROM outbox_meta", &last), TSR_OK);
+    ck_assert_int_eq(last, 2);
+    tsr_writer_destroy(w);
+    close(p[0]);
+    close(p[1]);
+    close(saved);
+    close(done_fd);
+}
+END_TEST
+
 START_TEST(the_audit_chain_verifies_and_detects_tampering)
 {
     tsr_store_txn *t;
@@ -219,6 +313,7 @@ static Suite *suite(void)
     tcase_add_test(t, a_database_from_a_newer_schema_is_refused);
     tcase_add_test(t, outbox_seqs_are_gapless_across_rollbacks_and_deletes);
     tcase_add_test(t, deferred_sync_makes_seqs_durable_only_after_a_sync);
+    tcase_add_test(t, a_failed_sync_fails_closed_and_for_good);
     tcase_add_test(t, the_audit_chain_verifies_and_detects_tampering);
     tcase_add_test(t, statements_are_cached_and_bad_sql_is_a_bug);
     suite_add_tcase(s, t);

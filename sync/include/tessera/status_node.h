@@ -70,6 +70,8 @@
       "the stake is above the jurisdiction's limit per bet")                           \
     X(TSR_ERR_JURISDICTION_DAY_CAP, FORBIDDEN,                                          \
       "the stake would take the day's stakes above the jurisdiction's daily limit")     \
-    X(TSR_ERR_RATE_LIMITED, RATE, "too many requests: retry after Max-Age seconds")
+    X(TSR_ERR_RATE_LIMITED, RATE, "too many requests: retry after Max-Age seconds")     \
+    X(TSR_ERR_DISK_SYNC, IO,                                                            \
+      "the node could not sync its database to disk and takes no writes until restarted")
 
 #endif
