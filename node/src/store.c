@@ -391,6 +391,8 @@ tsr_store_conn *tsr_store_txn_conn(tsr_store_txn *t) { return t->store->writer; 
 
 tsr_clock_reading tsr_store_txn_now(const tsr_store_txn *t) { return t->now; }
 
+void tsr_store_txn_read_clock(tsr_store_txn *t) { t->now = tsr_clock_read(t->env->clock); }
+
 const tsr_env *tsr_store_txn_env(const tsr_store_txn *t) { return t->env; }
 
 static tsr_status txn_exec(tsr_store_txn *t, const char *sql)

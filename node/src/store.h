@@ -133,10 +133,16 @@ tsr_status tsr_store_query_int(tsr_store_conn *c, const char *sql, int64_t *out)
 /* ---- the writer's transaction ----------------------------------------- */
 
 /* A transaction as seen by job apply functions: the write connection plus
- * the time the group was started (one reading per group commit, so every
- * job of a group agrees on "now") and the node's env. All borrowed. */
+ * the time the group was started (one reading at BEGIN, taken again only
+ * when the group takes in jobs that arrived later) and the node's env. All
+ * borrowed. */
 tsr_store_conn *tsr_store_txn_conn(tsr_store_txn *t);
 tsr_clock_reading tsr_store_txn_now(const tsr_store_txn *t);
+
+/* Reads the clock again for the jobs still to run in the transaction: the
+ * writer does when a group takes in jobs that arrived after its BEGIN, so
+ * no bet is checked against the cutoff with a time older than its arrival. */
+void tsr_store_txn_read_clock(tsr_store_txn *t);
 const tsr_env *tsr_store_txn_env(const tsr_store_txn *t);
 
 /* Starts a group transaction with BEGIN IMMEDIATE on the write connection

@@ -256,10 +256,15 @@ static void run_group(tsr_writer *w, size_t *n)
     }
     int64_t t0 = tsr_clock_mono_ns(w->o.env->clock);
     size_t ran = 0;
-    do {
+    for (;;) {
         for (; ran < *n; ran++)
             run_job(w, t, w->group[ran]);
-    } while (grow_group(w, n));
+        if (!grow_group(w, n))
+            break;
+        /* the new jobs came after BEGIN: their cutoff checks need the time
+         * of now, not of the BEGIN (a slow sync can take long) */
+        tsr_store_txn_read_clock(t);
+    }
     int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
     if (w->o.before_commit && (s = w->o.before_commit(w->o.hook_arg, t)) != TSR_OK)
         tsr_store_txn_abort(t);

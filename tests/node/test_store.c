@@ -249,6 +249,21 @@ START_TEST(a_failed_sync_fails_closed_and_for_good)
 }
 END_TEST
 
+/* A transaction's time is read at BEGIN and again on request (the writer
+ * does when a group takes in jobs that arrived after its BEGIN). */
+START_TEST(a_transaction_reads_the_clock_again_on_request)
+{
+    tsr_store_txn *t;
+    ck_assert_int_eq(tsr_store_txn_begin(st, &env, &t), TSR_OK);
+    int64_t t0 = tsr_store_txn_now(t).now_ns;
+    ck_assert_int_eq(tsr_clock_test_advance(clk, 250 * TSR_NS_PER_MS), TSR_OK);
+    ck_assert_int_eq(tsr_store_txn_now(t).now_ns, t0);
+    tsr_store_txn_read_clock(t);
+    ck_assert_int_eq(tsr_store_txn_now(t).now_ns, t0 + 250 * TSR_NS_PER_MS);
+    tsr_store_txn_abort(t);
+}
+END_TEST
+
 START_TEST(the_audit_chain_verifies_and_detects_tampering)
 {
     tsr_store_txn *t;
@@ -314,6 +329,7 @@ static Suite *suite(void)
     tcase_add_test(t, outbox_seqs_are_gapless_across_rollbacks_and_deletes);
     tcase_add_test(t, deferred_sync_makes_seqs_durable_only_after_a_sync);
     tcase_add_test(t, a_failed_sync_fails_closed_and_for_good);
+    tcase_add_test(t, a_transaction_reads_the_clock_again_on_request);
     tcase_add_test(t, the_audit_chain_verifies_and_detects_tampering);
     tcase_add_test(t, statements_are_cached_and_bad_sql_is_a_bug);
     suite_add_tcase(s, t);
