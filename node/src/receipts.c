@@ -16,6 +16,9 @@ typedef struct closed_batch {
     tsr_receipt_batch b;
     uint8_t sig[TSR_SIG_LEN];
     size_t first; /* its first ticket's index in the group */
+    /* every ticket's proof, made with the root in one pass */
+    uint32_t depths[TSR_RECEIPT_BATCH_MAX];
+    uint8_t siblings[TSR_RECEIPT_BATCH_MAX * TSR_RECEIPT_PROOF_MAX][TSR_HASH_LEN];
 } closed_batch;
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -119,8 +122,9 @@ static tsr_status sign_batch(const tsr_receipts *r, size_t first, size_t n, cons
     c->b.last_seq = r->seqs[first + n - 1];
     c->b.count = (uint32_t)n;
     c->first = first;
-    tsr_merkle_root((const uint8_t(*)[TSR_HASH_LEN])(r->leaves + first), n, c->b.root);
-    return tsr_receipt_batch_sign(&c->b, kp, c->sig);
+    tsr_status s = tsr_merkle_prove_each((const uint8_t(*)[TSR_HASH_LEN])(r->leaves + first), n,
+                                         TSR_RECEIPT_PROOF_MAX, c->b.root, c->depths, c->siblings);
+    return s == TSR_OK ? tsr_receipt_batch_sign(&c->b, kp, c->sig) : TSR_ERR_INTERNAL;
 }
 
 /* The index in the group of ticket seq (seqs ascending), or r->n. */
@@ -137,15 +141,18 @@ static size_t group_index(const tsr_receipts *r, uint64_t seq)
     return lo < r->n && r->seqs[lo] == seq ? lo : r->n;
 }
 
-static tsr_status fill_from_group(const tsr_receipts *r, const closed_batch *batches, size_t i,
-                                  tsr_receipt_sig *out)
+static void fill_from_group(const closed_batch *batches, size_t i, tsr_receipt_sig *out)
 {
     const closed_batch *c = &batches[i / TSR_RECEIPT_BATCH_MAX];
+    size_t k = i - c->first;
     memset(out, 0, sizeof *out);
     out->batch = c->b;
     memcpy(out->sig, c->sig, TSR_SIG_LEN);
-    return fill_proof((const uint8_t(*)[TSR_HASH_LEN])(r->leaves + c->first), c->b.count,
-                      i - c->first, out);
+    out->batched = true;
+    out->index = (uint32_t)k;
+    out->depth = c->depths[k];
+    memcpy(out->siblings, c->siblings[k * TSR_RECEIPT_PROOF_MAX],
+           out->depth * sizeof out->siblings[0]);
 }
 
 static tsr_status fill_wants(const tsr_receipts *r, tsr_store_txn *t, const closed_batch *batches,
@@ -156,9 +163,11 @@ static tsr_status fill_wants(const tsr_receipts *r, tsr_store_txn *t, const clos
         const struct receipt_want *want = &r->wants[w];
         for (size_t k = 0; s == TSR_OK && k < want->n; k++) {
             size_t i = group_index(r, want->seqs[k]);
-            s = i < r->n ? fill_from_group(r, batches, i, &want->out[k])
-                         : tsr_receipt_sig_load(tsr_store_txn_conn(t), node, want->seqs[k], NULL,
-                                                0, &want->out[k]);
+            if (i < r->n)
+                fill_from_group(batches, i, &want->out[k]);
+            else
+                s = tsr_receipt_sig_load(tsr_store_txn_conn(t), node, want->seqs[k], NULL, 0,
+                                         &want->out[k]);
         }
     }
     return s;

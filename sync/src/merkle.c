@@ -151,6 +151,50 @@ tsr_status tsr_merkle_prove(const uint8_t (*leaves)[TSR_HASH_LEN], size_t n, siz
     return TSR_OK;
 }
 
+/* Where prove_subtree writes: leaf i's sibling k at siblings[i * max_depth + k]. */
+typedef struct prove_each_out {
+    uint32_t max_depth;
+    const uint32_t *depths;
+    uint8_t (*siblings)[TSR_HASH_LEN];
+} prove_each_out;
+
+/* Hashes the subtree [lo, lo + len) at top-down level `top` into out, and
+ * gives each of its leaves the sibling this level adds to its path (the
+ * other half's root), stored at that leaf's own index from the bottom. */
+static void prove_subtree(const uint8_t (*leaves)[TSR_HASH_LEN], size_t lo, size_t len,
+                          uint32_t top, const prove_each_out *o, uint8_t out[TSR_HASH_LEN])
+{
+    if (len == 1) {
+        memcpy(out, leaves[lo], TSR_HASH_LEN);
+        return;
+    }
+    size_t k = (size_t)split_of(len);
+    uint8_t l[TSR_HASH_LEN], r[TSR_HASH_LEN];
+    prove_subtree(leaves, lo, k, top + 1, o, l);
+    prove_subtree(leaves, lo + k, len - k, top + 1, o, r);
+    for (size_t i = lo; i < lo + len; i++)
+        memcpy(o->siblings[i * o->max_depth + o->depths[i] - 1 - top], i < lo + k ? r : l,
+               TSR_HASH_LEN);
+    tsr_merkle_node(l, r, out);
+}
+
+tsr_status tsr_merkle_prove_each(const uint8_t (*leaves)[TSR_HASH_LEN], size_t n,
+                                 uint32_t max_depth, uint8_t root[TSR_HASH_LEN],
+                                 uint32_t *depths, uint8_t (*siblings)[TSR_HASH_LEN])
+{
+    if (n == 0)
+        return TSR_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t mask;
+        shape(i, n, &depths[i], &mask);
+        if (depths[i] > max_depth)
+            return TSR_ERR_ARG;
+    }
+    prove_each_out o = {max_depth, depths, siblings};
+    prove_subtree(leaves, 0, n, 0, &o, root);
+    return TSR_OK;
+}
+
 tsr_status tsr_merkle_verify(const uint8_t root[TSR_HASH_LEN], const uint8_t leaf[TSR_HASH_LEN],
                              const tsr_merkle_proof *proof)
 {

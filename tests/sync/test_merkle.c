@@ -133,6 +133,49 @@ START_TEST(every_proof_verifies_only_for_its_leaf_and_index)
 }
 END_TEST
 
+/* All proofs at once equal the proofs one at a time, for every size a
+ * receipt batch can have and beyond; too small a depth room and an empty
+ * tree are refused. */
+START_TEST(proofs_made_at_once_equal_single_proofs)
+{
+    enum { MAXD = 8 };
+    for (size_t n = 1; n <= 70; n++) {
+        hash *l = make_leaves(n);
+        hash *sib = calloc(n * MAXD, sizeof *sib);
+        uint32_t *depths = calloc(n, sizeof *depths);
+        uint8_t root[TSR_HASH_LEN], want[TSR_HASH_LEN];
+        tsr_merkle_root((const hash *)l, n, want);
+        ck_assert_int_eq(tsr_merkle_prove_each((const hash *)l, n, MAXD, root, depths, sib),
+                         TSR_OK);
+        ck_assert_mem_eq(root, want, TSR_HASH_LEN);
+        for (size_t i = 0; i < n; i++) {
+            tsr_merkle_proof p;
+            ck_assert_int_eq(tsr_merkle_prove((const hash *)l, n, i, &p), TSR_OK);
+            ck_assert_uint_eq(depths[i], p.depth);
+            for (uint32_t k = 0; k < p.depth; k++)
+                ck_assert_mem_eq(sib[i * MAXD + k], p.siblings[k], TSR_HASH_LEN);
+        }
+        if (n > 1) /* needs at least one sibling of room */
+            ck_assert_int_eq(tsr_merkle_prove_each((const hash *)l, n, 0, root, depths, sib),
+                             TSR_ERR_ARG);
+        free(depths);
+        free(sib);
+        free(l);
+    }
+    hash one;
+    uint8_t root[TSR_HASH_LEN];
+    uint32_t d;
+    ck_assert_int_eq(tsr_merkle_prove_each((const hash *)&one, 0, 4, root, &d, &one), TSR_ERR_ARG);
+    /* 17 leaves: the first 16 need 5 siblings, so a room of 4 is refused */
+    hash *l = make_leaves(17);
+    hash sib[17 * 4];
+    uint32_t depths[17];
+    ck_assert_int_eq(tsr_merkle_prove_each((const hash *)l, 17, 4, root, depths, sib), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_merkle_prove_each((const hash *)l, 16, 4, root, depths, sib), TSR_OK);
+    free(l);
+}
+END_TEST
+
 START_TEST(tampered_proofs_fail)
 {
     size_t n = 1000;
@@ -260,6 +303,7 @@ static Suite *merkle_suite(void)
     tcase_add_test(tc, no_duplication_ambiguity);
     tcase_add_test(tc, accumulator_matches_root_at_every_size);
     tcase_add_test(tc, every_proof_verifies_only_for_its_leaf_and_index);
+    tcase_add_test(tc, proofs_made_at_once_equal_single_proofs);
     tcase_add_test(tc, tampered_proofs_fail);
     tcase_add_test(tc, inner_node_never_verifies_as_a_leaf);
     tcase_add_test(tc, proof_json_round_trips_and_is_strict);

@@ -76,6 +76,17 @@ typedef struct tsr_merkle_proof {
 tsr_status tsr_merkle_prove(const uint8_t (*leaves)[TSR_HASH_LEN], size_t n, size_t index,
                             tsr_merkle_proof *out) TSR_MUST_CHECK;
 
+/* Every leaf's proof at once, for small trees (a receipt batch): n - 1
+ * hashes in all, where n calls of tsr_merkle_prove take O(n^2). Writes
+ * the root, depths[i] (leaf i's sibling count) and its siblings, leaf
+ * upwards, into siblings[i * max_depth + k] for k < depths[i] (borrowed
+ * arrays of n and n * max_depth entries; sides follow from index and n as
+ * in tsr_merkle_proof). TSR_ERR_ARG when n is 0 or a proof is deeper than
+ * max_depth (nothing useful is written then). */
+tsr_status tsr_merkle_prove_each(const uint8_t (*leaves)[TSR_HASH_LEN], size_t n,
+                                 uint32_t max_depth, uint8_t root[TSR_HASH_LEN],
+                                 uint32_t *depths, uint8_t (*siblings)[TSR_HASH_LEN]) TSR_MUST_CHECK;
+
 /* TSR_OK when `leaf` (a leaf hash) at proof->index of a proof->count-leaf
  * tree hashes up to `root`; TSR_ERR_MERKLE_PROOF otherwise, including when
  * index >= count or depth/left_mask differ from the shape (index, count)
