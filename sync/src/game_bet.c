@@ -5,10 +5,10 @@
  * integers, and set selections sorted. Decoding is strict for the same
  * reason: anything that is not the canonical form is refused.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "tessera/fmt.h"
 #include "tessera/game.h"
 
 #define FLAG_QUICK_PICK 0x1u
@@ -254,29 +254,44 @@ json_t *tsr_bet_to_json(const tsr_bet *bet)
     return o;
 }
 
-/* Appends printf-formatted text at *len; false once out of room. */
-static bool put_text(char *out, size_t cap, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static bool put_text(char *out, size_t cap, size_t *len, const char *fmt, ...)
+/* A bounded writer for tsr_bet_json_text: a bet's JSON text is made once
+ * per bet on the node's CoAP thread, and vsnprintf per piece was most of
+ * its cost, so pieces are copied in directly. `ok` turns false for good
+ * once a piece (with the final NUL) would not fit. */
+typedef struct text_out {
+    char *buf;
+    size_t cap, len;
+    bool ok;
+} text_out;
+
+static void put(text_out *o, const char *s, size_t n)
 {
-    if (*len >= cap)
-        return false;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(out + *len, cap - *len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= cap - *len)
-        return false;
-    *len += (size_t)n;
-    return true;
+    if (!o->ok || n >= o->cap - o->len) {
+        o->ok = false;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
 }
 
-static bool put_numbers(char *out, size_t cap, size_t *len, const uint8_t *v, unsigned n)
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void put_numbers(text_out *o, const uint8_t *v, unsigned n)
 {
-    bool ok = put_text(out, cap, len, "[");
-    for (unsigned i = 0; ok && i < n; i++)
-        ok = put_text(out, cap, len, "%s%u", i ? "," : "", (unsigned)v[i]);
-    return ok && put_text(out, cap, len, "]");
+    char d[4 * TSR_BET_NUMBERS_MAX + 2]; /* "[", up to "99," per number, "]" */
+    size_t k = 0;
+    d[k++] = '[';
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            d[k++] = ',';
+        if (v[i] >= 100)
+            d[k++] = (char)('0' + v[i] / 100);
+        if (v[i] >= 10)
+            d[k++] = (char)('0' + v[i] / 10 % 10);
+        d[k++] = (char)('0' + v[i] % 10);
+    }
+    d[k++] = ']';
+    put(o, d, k);
 }
 
 tsr_status tsr_bet_json_text(const tsr_bet *bet, char *out, size_t cap)
@@ -284,19 +299,32 @@ tsr_status tsr_bet_json_text(const tsr_bet *bet, char *out, size_t cap)
     const char *type = tsr_bet_type_name((tsr_bet_type)bet->type);
     if (!type)
         return TSR_ERR_GAME_BET_TYPE;
-    char stake[TSR_MONEY_STR_MAX];
     unsigned n = bet->count < TSR_BET_NUMBERS_MAX ? bet->count : TSR_BET_NUMBERS_MAX;
     unsigned n2 = bet->second_count < TSR_BET_SECOND_MAX ? bet->second_count : TSR_BET_SECOND_MAX;
-    size_t len = 0;
-    bool ok = put_text(out, cap, &len, "{\"type\":\"%s\",\"numbers\":", type) &&
-              put_numbers(out, cap, &len, bet->numbers, n);
-    if (ok && bet->second_count)
-        ok = put_text(out, cap, &len, ",\"second\":") &&
-             put_numbers(out, cap, &len, bet->second, n2);
-    ok = ok && put_text(out, cap, &len, ",\"addons\":[%s],\"quick_pick\":%s,\"draws\":%u,"
-                                        "\"stake\":\"%s\"}",
-                        bet->addons & TSR_ADDON_MULTIPLIER ? "\"multiplier\"" : "",
-                        bet->quick_pick ? "true" : "false", (unsigned)bet->draws,
-                        tsr_money_format(bet->stake_cents, stake, sizeof stake));
-    return ok ? TSR_OK : TSR_ERR_TOO_LONG;
+    text_out o = {.buf = out, .cap = cap, .len = 0, .ok = cap > 0};
+    PUT_LIT(&o, "{\"type\":\"");
+    put(&o, type, strlen(type));
+    PUT_LIT(&o, "\",\"numbers\":");
+    put_numbers(&o, bet->numbers, n);
+    if (bet->second_count) {
+        PUT_LIT(&o, ",\"second\":");
+        put_numbers(&o, bet->second, n2);
+    }
+    if (bet->addons & TSR_ADDON_MULTIPLIER)
+        PUT_LIT(&o, ",\"addons\":[\"multiplier\"],\"quick_pick\":");
+    else
+        PUT_LIT(&o, ",\"addons\":[],\"quick_pick\":");
+    if (bet->quick_pick)
+        PUT_LIT(&o, "true,\"draws\":");
+    else
+        PUT_LIT(&o, "false,\"draws\":");
+    char num[TSR_FMT_U64_MAX > TSR_FMT_MONEY_MAX ? TSR_FMT_U64_MAX : TSR_FMT_MONEY_MAX];
+    put(&o, num, tsr_fmt_u64(num, bet->draws));
+    PUT_LIT(&o, ",\"stake\":\"");
+    put(&o, num, tsr_fmt_money(num, bet->stake_cents));
+    PUT_LIT(&o, "\"}");
+    if (!o.ok)
+        return TSR_ERR_TOO_LONG;
+    out[o.len] = '\0';
+    return TSR_OK;
 }

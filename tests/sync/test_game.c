@@ -1,6 +1,7 @@
 /* Bets: canonical bytes, the JSON form, validation (every fault its own
  * status), pricing and quick pick, against the preset catalogue. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +460,126 @@ START_TEST(liability_per_combination)
 }
 END_TEST
 
+/* ---- the text form against the formatter it replaced ---------------------------- */
+
+/* The printf-based tsr_bet_json_text as it was before the direct appenders
+ * (kept here as the reference: the node's stored and signed replies were
+ * made with it, so the new one must give the same bytes and the same
+ * refusals for every buffer size). */
+static bool ref_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool ref_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len >= cap)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap - *len)
+        return false;
+    *len += (size_t)n;
+    return true;
+}
+
+static bool ref_numbers(char *out, size_t cap, size_t *len, const uint8_t *v, unsigned n)
+{
+    bool ok = ref_put(out, cap, len, "[");
+    for (unsigned i = 0; ok && i < n; i++)
+        ok = ref_put(out, cap, len, "%s%u", i ? "," : "", (unsigned)v[i]);
+    return ok && ref_put(out, cap, len, "]");
+}
+
+static tsr_status ref_json_text(const tsr_bet *bet, char *out, size_t cap)
+{
+    const char *type = tsr_bet_type_name((tsr_bet_type)bet->type);
+    if (!type)
+        return TSR_ERR_GAME_BET_TYPE;
+    char stake[TSR_MONEY_STR_MAX];
+    unsigned n = bet->count < TSR_BET_NUMBERS_MAX ? bet->count : TSR_BET_NUMBERS_MAX;
+    unsigned n2 = bet->second_count < TSR_BET_SECOND_MAX ? bet->second_count : TSR_BET_SECOND_MAX;
+    size_t len = 0;
+    bool ok = ref_put(out, cap, &len, "{\"type\":\"%s\",\"numbers\":", type) &&
+              ref_numbers(out, cap, &len, bet->numbers, n);
+    if (ok && bet->second_count)
+        ok = ref_put(out, cap, &len, ",\"second\":") && ref_numbers(out, cap, &len, bet->second, n2);
+    ok = ok && ref_put(out, cap, &len, ",\"addons\":[%s],\"quick_pick\":%s,\"draws\":%u,\"stake\":\"%s\"}",
+                       bet->addons & TSR_ADDON_MULTIPLIER ? "\"multiplier\"" : "",
+                       bet->quick_pick ? "true" : "false", (unsigned)bet->draws,
+                       tsr_money_format(bet->stake_cents, stake, sizeof stake));
+    return ok ? TSR_OK : TSR_ERR_TOO_LONG;
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Any bet the struct can hold, decodable or not: numbers up to 255, counts
+ * past the limits, every type code, stakes across int64 with its extremes. */
+static tsr_bet random_bet(uint64_t *s)
+{
+    static const tsr_cents stakes[] = {0, 1, 9, 10, 99, 100, 101, -1, -5, -100, -101,
+                                       INT64_MAX, INT64_MIN, INT64_MIN + 1, TSR_MONEY_MAX};
+    tsr_bet b;
+    memset(&b, 0, sizeof b);
+    b.type = (uint8_t)(splitmix(s) % (TSR_BET_TYPE_COUNT_ + 2));
+    b.count = (uint8_t)(splitmix(s) % (TSR_BET_NUMBERS_MAX + 3));
+    for (unsigned i = 0; i < TSR_BET_NUMBERS_MAX; i++)
+        b.numbers[i] = (uint8_t)splitmix(s);
+    b.second_count = (uint8_t)(splitmix(s) % 3);
+    b.second[0] = (uint8_t)splitmix(s);
+    b.addons = (uint32_t)splitmix(s) & 3u;
+    b.quick_pick = splitmix(s) & 1;
+    b.draws = (uint16_t)splitmix(s);
+    uint64_t r = splitmix(s);
+    b.stake_cents = r % 4 == 0 ? stakes[r / 4 % (sizeof stakes / sizeof *stakes)]
+                  : r % 4 == 1 ? (tsr_cents)(r >> 40) : (tsr_cents)splitmix(s);
+    return b;
+}
+
+START_TEST(json_text_matches_the_printf_form)
+{
+    uint64_t seed = SEED;
+    printf("bet json text seed %u\n", SEED);
+    for (int i = 0; i < 20000; i++) {
+        tsr_bet b = random_bet(&seed);
+        char want[TSR_BET_JSON_TEXT_MAX], got[TSR_BET_JSON_TEXT_MAX];
+        tsr_status ws = ref_json_text(&b, want, sizeof want);
+        ck_assert_int_eq(tsr_bet_json_text(&b, got, sizeof got), ws);
+        if (ws != TSR_OK)
+            continue;
+        ck_assert_str_eq(got, want);
+        /* every buffer size around the text's: the same refusals */
+        size_t len = strlen(want);
+        for (size_t cap = len > 3 ? len - 3 : 0; cap <= len + 1; cap++) {
+            char small[TSR_BET_JSON_TEXT_MAX + 1];
+            ck_assert_int_eq(tsr_bet_json_text(&b, small, cap), cap > len ? TSR_OK : TSR_ERR_TOO_LONG);
+            if (cap > len)
+                ck_assert_str_eq(small, want);
+        }
+    }
+    /* edge values, spelled out */
+    tsr_bet e = mk(TSR_BET_STANDARD, "0,9,10,99,100,255", INT64_MIN);
+    e.draws = 65535;
+    char text[TSR_BET_JSON_TEXT_MAX];
+    ck_assert_int_eq(tsr_bet_json_text(&e, text, sizeof text), TSR_OK);
+    ck_assert_str_eq(text, "{\"type\":\"standard\",\"numbers\":[0,9,10,99,100,255],\"addons\":[],"
+                           "\"quick_pick\":false,\"draws\":65535,\"stake\":\"-92233720368547758.08\"}");
+    e.stake_cents = INT64_MAX;
+    e.count = 0;
+    e.draws = 0;
+    e.quick_pick = true;
+    ck_assert_int_eq(tsr_bet_json_text(&e, text, sizeof text), TSR_OK);
+    ck_assert_str_eq(text, "{\"type\":\"standard\",\"numbers\":[],\"addons\":[],"
+                           "\"quick_pick\":true,\"draws\":0,\"stake\":\"92233720368547758.07\"}");
+    ck_assert_int_eq(tsr_bet_json_text(&e, text, 0), TSR_ERR_TOO_LONG);
+}
+END_TEST
+
 static Suite *game_suite(void)
 {
     Suite *s = suite_create("game");
@@ -474,6 +595,7 @@ static Suite *game_suite(void)
     tcase_add_test(tc, quick_pick_gives_valid_bets);
     tcase_add_test(tc, quick_pick_is_uniform);
     tcase_add_test(tc, liability_per_combination);
+    tcase_add_test(tc, json_text_matches_the_printf_form);
     suite_add_tcase(s, tc);
     return s;
 }
