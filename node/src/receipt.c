@@ -6,26 +6,37 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "tessera/fmt.h"
 #include "tessera/hash.h"
 
 /* Six decimal digits: enough that a guessed code is right one time in a
  * million, short enough to key in from a paper slip. */
 #define CHECK_MODULUS 1000000u
+#define CHECK_DIGITS 6
 
 static const char SQL_LOAD[] =
     "SELECT bytes, sig, state, player_id, terminal_id FROM tickets WHERE id = ?1";
 
+/* The serial shows at most this many characters of the node's name. */
+#define SERIAL_NODE_CHARS 10
+/* The node's first 10 characters, a dash and the seq (at most 20 digits)
+ * fit the 31 characters of a serial; the seq alone makes it unique within
+ * the node. */
+_Static_assert(SERIAL_NODE_CHARS + 1 + TSR_FMT_U64_MAX < TSR_SERIAL_MAX, "a serial fits");
+
 void tsr_receipt_serial(tsr_ticket *t)
 {
-    /* The node's first 10 characters, a dash and the seq (at most 20
-     * digits) fit the 31 characters of a serial; the seq alone makes it
-     * unique within the node. */
-    snprintf(t->serial, sizeof t->serial, "%.10s-%" PRIu64, t->node, t->seq);
+    /* "%.10s-%llu", written directly: this runs once per ticket sold */
+    size_t n = strnlen(t->node, SERIAL_NODE_CHARS);
+    memcpy(t->serial, t->node, n);
+    t->serial[n++] = '-';
+    n += tsr_fmt_u64(t->serial + n, t->seq);
+    t->serial[n] = '\0';
     uint8_t h[TSR_HASH_LEN];
     tsr_hash_ctx c;
     tsr_hash256_init(&c);
     tsr_hash256_update(&c, t->id, sizeof t->id);
-    tsr_hash256_update(&c, t->serial, strlen(t->serial));
+    tsr_hash256_update(&c, t->serial, n);
     tsr_hash256_final(&c, h);
     uint32_t v = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
     t->check = v % CHECK_MODULUS;
@@ -69,15 +80,27 @@ static bool text_reserve(tsr_text *t, size_t more)
 
 void tsr_text_printf(tsr_text *t, const char *fmt, ...)
 {
+    /* Format straight into the free room; only a piece that does not fit
+     * is measured and formatted a second time. */
+    if (!text_reserve(t, 0))
+        return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
     va_end(ap);
-    if (n < 0 || !text_reserve(t, (size_t)n))
+    if (n < 0) {
+        t->buf[t->len] = '\0';
         return;
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t)n >= t->cap - t->len) {
+        if (!text_reserve(t, (size_t)n)) {
+            t->buf[t->len] = '\0';
+            return;
+        }
+        va_start(ap, fmt);
+        vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+    }
     t->len += (size_t)n;
 }
 
@@ -93,7 +116,12 @@ void tsr_text_json_string(tsr_text *t, const char *s)
             *o++ = '\\';
             *o++ = (char)*p;
         } else if (*p < 0x20) {
-            o += sprintf(o, "\\u%04x", *p);
+            /* "\\u%04x": lowercase, as the receipts have always shown */
+            static const char hex[] = "0123456789abcdef";
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[*p >> 4];
+            o[5] = hex[*p & 15];
+            o += 6;
         } else {
             *o++ = (char)*p;
         }
@@ -119,23 +147,14 @@ static void text_raw(tsr_text *t, const char *s, size_t n)
 
 static void text_u64(tsr_text *t, uint64_t v)
 {
-    char d[20];
-    size_t n = 0;
-    do {
-        d[sizeof d - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    text_raw(t, d + sizeof d - n, n);
+    char d[TSR_FMT_U64_MAX];
+    text_raw(t, d, tsr_fmt_u64(d, v));
 }
 
 static void text_i64(tsr_text *t, int64_t v)
 {
-    if (v < 0) {
-        TEXT_LIT(t, "-");
-        text_u64(t, (uint64_t)0 - (uint64_t)v);
-    } else {
-        text_u64(t, (uint64_t)v);
-    }
+    char d[TSR_FMT_I64_MAX];
+    text_raw(t, d, tsr_fmt_i64(d, v));
 }
 
 static void text_hex(tsr_text *t, const uint8_t *b, size_t n)
@@ -186,10 +205,13 @@ static void text_batch(tsr_text *out, const tsr_receipt_sig *rs)
 void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const tsr_receipt_sig *rs,
                       bool cancelled, const char *bet_json)
 {
-    char stake[TSR_MONEY_STR_MAX], at[40], check[12];
-    tsr_money_format(t->stake_cents, stake, sizeof stake);
-    tsr_time_format(t->accepted_at_ns, at, sizeof at);
-    snprintf(check, sizeof check, "%06" PRIu32, t->check);
+    /* the same bytes as tsr_money_format, tsr_time_format and "%06" PRIu32,
+     * without stdio (fmt.h) */
+    char stake[TSR_FMT_MONEY_MAX + 1], at[TSR_FMT_TIME_LEN + 1];
+    char check[TSR_FMT_U64_MAX + 1];
+    stake[tsr_fmt_money(stake, t->stake_cents)] = '\0';
+    at[tsr_fmt_time(at, t->accepted_at_ns)] = '\0';
+    check[tsr_fmt_u64_zero_pad(check, t->check, CHECK_DIGITS)] = '\0';
     TEXT_LIT(out, "{\"ticket_id\":\"");
     text_hex(out, t->id, sizeof t->id);
     TEXT_LIT(out, "\"");
