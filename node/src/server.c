@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server_int.h"
+#include "tessera/json_canon.h"
 #include "tessera/log.h"
 
 /* ---- routes ------------------------------------------------------------------ */
@@ -432,29 +433,10 @@ void tsr_server_reply_job(exchange *x, tsr_job *job)
     job->error_detail = NULL;
 }
 
-/* Canonical body bytes gathered before they go to the hash: jansson's
- * dump hands them over a token at a time. */
-#define HASH_CHUNK 512
-
-typedef struct hash_sink {
-    tsr_hash_ctx *h;
-    size_t used;
-    char buf[HASH_CHUNK];
-} hash_sink;
-
-static int hash_dumped(const char *text, size_t len, void *arg)
+/* The canonical text arrives in pieces of up to a request body. */
+static int hash_piece(const char *text, size_t len, void *arg)
 {
-    hash_sink *k = arg;
-    if (k->used + len > sizeof k->buf) {
-        tsr_hash256_update(k->h, k->buf, k->used);
-        k->used = 0;
-    }
-    if (len > sizeof k->buf) {
-        tsr_hash256_update(k->h, text, len);
-        return 0;
-    }
-    memcpy(k->buf + k->used, text, len);
-    k->used += len;
+    tsr_hash256_update(arg, text, len);
     return 0;
 }
 
@@ -468,20 +450,16 @@ static void hash_route(tsr_hash_ctx *h, const tsr_request *req)
 
 /* BLAKE2b-256 over the route, a NUL and the canonical body, so the same
  * request in another key order or spacing hashes the same. The body's
- * bytes are json_dumps' with these flags, streamed into the hash instead
- * of built in a heap string (a tenth of the CoAP thread per bet). */
+ * bytes are defined as json_dumps' with JSON_SORT_KEYS | JSON_COMPACT |
+ * JSON_ENCODE_ANY (hashes stored by older builds must keep matching);
+ * tsr_json_canon writes exactly those bytes without jansson's dump, which
+ * was a tenth of the CoAP thread per bet. */
 static void request_hash(const tsr_request *req, const json_t *body, uint8_t out[TSR_HASH_LEN])
 {
     tsr_hash_ctx h;
     hash_route(&h, req);
-    if (body) {
-        hash_sink k = {.h = &h, .used = 0};
-        if (json_dump_callback(body, hash_dumped, &k,
-                               JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY) == 0)
-            tsr_hash256_update(&h, k.buf, k.used);
-        else
-            hash_route(&h, req); /* json_dumps gave NULL: the route alone */
-    }
+    if (body && tsr_json_canon(body, hash_piece, &h) != TSR_OK)
+        hash_route(&h, req); /* json_dumps would give NULL: the route alone */
     tsr_hash256_final(&h, out);
 }
 

@@ -13,7 +13,7 @@
 #include "tsr_test.h"
 
 #define SEED UINT64_C(20261124)
-#define ROUNDS 200000
+#define ROUNDS 50000
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -146,6 +146,7 @@ static Suite *fmt_suite(void)
 {
     Suite *s = suite_create("fmt");
     TCase *tc = tcase_create("fmt");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, edge_values_are_spelled_exactly);
     tcase_add_test(tc, generated_values_match_the_printf_forms);
     suite_add_tcase(s, tc);
