@@ -146,6 +146,19 @@ typedef struct tsr_text {
 /* Appends a printf-formatted piece. */
 void tsr_text_printf(tsr_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends n bytes of s (borrowed) as they are. The appenders below write
+ * without stdio, the same bytes as the printf forms named (fmt.h). */
+void tsr_text_append(tsr_text *t, const char *s, size_t n);
+
+/* Appends v as "%" PRId64. */
+void tsr_text_i64(tsr_text *t, int64_t v);
+
+/* Appends an amount as tsr_money_format writes it ("1234.56"). */
+void tsr_text_money(tsr_text *t, tsr_cents a);
+
+/* Appends b[0..n) (borrowed) as lowercase hex. */
+void tsr_text_hex(tsr_text *t, const uint8_t *b, size_t n);
+
 /* Appends s (borrowed) as a JSON string: quoted, with \", \\ and control
  * characters escaped. */
 void tsr_text_json_string(tsr_text *t, const char *s);

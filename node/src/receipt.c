@@ -134,7 +134,7 @@ void tsr_text_json_string(tsr_text *t, const char *s)
 /* ---- fast appenders: a receipt is ~40 pieces, and two vsnprintf passes
  * per piece made it ~49k instructions; these append directly. ---------- */
 
-static void text_raw(tsr_text *t, const char *s, size_t n)
+void tsr_text_append(tsr_text *t, const char *s, size_t n)
 {
     if (!text_reserve(t, n))
         return;
@@ -143,21 +143,27 @@ static void text_raw(tsr_text *t, const char *s, size_t n)
     t->buf[t->len] = '\0';
 }
 
-#define TEXT_LIT(t, lit) text_raw((t), (lit), sizeof(lit) - 1)
+#define TEXT_LIT(t, lit) tsr_text_append((t), (lit), sizeof(lit) - 1)
 
 static void text_u64(tsr_text *t, uint64_t v)
 {
     char d[TSR_FMT_U64_MAX];
-    text_raw(t, d, tsr_fmt_u64(d, v));
+    tsr_text_append(t, d, tsr_fmt_u64(d, v));
 }
 
-static void text_i64(tsr_text *t, int64_t v)
+void tsr_text_i64(tsr_text *t, int64_t v)
 {
     char d[TSR_FMT_I64_MAX];
-    text_raw(t, d, tsr_fmt_i64(d, v));
+    tsr_text_append(t, d, tsr_fmt_i64(d, v));
 }
 
-static void text_hex(tsr_text *t, const uint8_t *b, size_t n)
+void tsr_text_money(tsr_text *t, tsr_cents a)
+{
+    char d[TSR_FMT_MONEY_MAX];
+    tsr_text_append(t, d, tsr_fmt_money(d, a));
+}
+
+void tsr_text_hex(tsr_text *t, const uint8_t *b, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
     if (!text_reserve(t, 2 * n))
@@ -175,7 +181,7 @@ static void text_hex(tsr_text *t, const uint8_t *b, size_t n)
 static void text_field(tsr_text *out, const char *name, const char *value)
 {
     TEXT_LIT(out, ",\"");
-    text_raw(out, name, strlen(name));
+    tsr_text_append(out, name, strlen(name));
     TEXT_LIT(out, "\":");
     tsr_text_json_string(out, value);
 }
@@ -188,15 +194,15 @@ static void text_batch(tsr_text *out, const tsr_receipt_sig *rs)
     TEXT_LIT(out, ",\"last_seq\":");
     text_u64(out, rs->batch.last_seq);
     TEXT_LIT(out, ",\"root\":\"");
-    text_hex(out, rs->batch.root, TSR_HASH_LEN);
+    tsr_text_hex(out, rs->batch.root, TSR_HASH_LEN);
     TEXT_LIT(out, "\"},\"proof\":{\"index\":");
     text_u64(out, rs->index);
     TEXT_LIT(out, ",\"count\":");
     text_u64(out, rs->batch.count);
     TEXT_LIT(out, ",\"siblings\":[");
     for (uint32_t i = 0; i < rs->depth; i++) {
-        text_raw(out, i ? ",\"" : "\"", i ? 2 : 1);
-        text_hex(out, rs->siblings[i], TSR_HASH_LEN);
+        tsr_text_append(out, i ? ",\"" : "\"", i ? 2 : 1);
+        tsr_text_hex(out, rs->siblings[i], TSR_HASH_LEN);
         TEXT_LIT(out, "\"");
     }
     TEXT_LIT(out, "]}");
@@ -213,7 +219,7 @@ void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const tsr_receipt_sig 
     at[tsr_fmt_time(at, t->accepted_at_ns)] = '\0';
     check[tsr_fmt_u64_zero_pad(check, t->check, CHECK_DIGITS)] = '\0';
     TEXT_LIT(out, "{\"ticket_id\":\"");
-    text_hex(out, t->id, sizeof t->id);
+    tsr_text_hex(out, t->id, sizeof t->id);
     TEXT_LIT(out, "\"");
     text_field(out, "serial", t->serial);
     text_field(out, "check", check);
@@ -222,27 +228,27 @@ void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const tsr_receipt_sig 
     text_u64(out, t->draw);
     text_field(out, "stake", stake);
     TEXT_LIT(out, ",\"stake_cents\":");
-    text_i64(out, t->stake_cents);
+    tsr_text_i64(out, t->stake_cents);
     text_field(out, "accepted_at", at);
     TEXT_LIT(out, ",\"accepted_at_ns\":");
-    text_i64(out, t->accepted_at_ns);
+    tsr_text_i64(out, t->accepted_at_ns);
     text_field(out, "node", t->node);
     TEXT_LIT(out, ",\"seq\":");
     text_u64(out, t->seq);
     text_field(out, "channel", t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online");
     TEXT_LIT(out, ",\"sig\":\"");
-    text_hex(out, rs->sig, TSR_SIG_LEN);
+    tsr_text_hex(out, rs->sig, TSR_SIG_LEN);
     TEXT_LIT(out, "\"");
     if (rs->batched)
         text_batch(out, rs);
     text_field(out, "state", cancelled ? "cancelled" : "active");
     if (bet_json) {
         TEXT_LIT(out, ",\"bet\":");
-        text_raw(out, bet_json, strlen(bet_json));
+        tsr_text_append(out, bet_json, strlen(bet_json));
         TEXT_LIT(out, "}");
     } else {
         TEXT_LIT(out, ",\"bet_bytes\":\"");
-        text_hex(out, t->bet, t->bet_len);
+        tsr_text_hex(out, t->bet, t->bet_len);
         TEXT_LIT(out, "\"}");
     }
 }

@@ -285,6 +285,35 @@ START_TEST(printf_pieces_grow_the_text_exactly)
 }
 END_TEST
 
+/* The public appenders against the printf form of a bet reply's head. */
+START_TEST(appenders_match_the_printf_form)
+{
+    uint64_t s = SEED;
+    for (int i = 0; i < 20 * ROUNDS; i++) {
+        uint8_t id[16];
+        for (size_t k = 0; k < sizeof id; k++)
+            id[k] = (uint8_t)splitmix(&s);
+        int64_t total = any_i64(&s);
+        char hex[33], money[TSR_MONEY_STR_MAX];
+        tsr_text want = {0}, got = {0};
+        tsr_text_printf(&want, "{\"bet_id\":\"%s\",\"total_stake\":\"%s\",\"total_stake_cents\":%lld,",
+                        tsr_hex_encode(hex, sizeof hex, id, sizeof id),
+                        tsr_money_format(total, money, sizeof money), (long long)total);
+        tsr_text_append(&got, "{\"bet_id\":\"", 11);
+        tsr_text_hex(&got, id, sizeof id);
+        tsr_text_append(&got, "\",\"total_stake\":\"", 17);
+        tsr_text_money(&got, total);
+        tsr_text_append(&got, "\",\"total_stake_cents\":", 22);
+        tsr_text_i64(&got, total);
+        tsr_text_append(&got, ",", 1);
+        ck_assert_str_eq(got.buf, want.buf);
+        ck_assert_uint_eq(got.len, want.len);
+        free(got.buf);
+        free(want.buf);
+    }
+}
+END_TEST
+
 static Suite *receipt_text_suite(void)
 {
     Suite *s = suite_create("receipt_text");
@@ -293,6 +322,7 @@ static Suite *receipt_text_suite(void)
     tcase_add_test(tc, receipts_match_the_printf_form);
     tcase_add_test(tc, serials_and_check_codes_match_the_printf_form);
     tcase_add_test(tc, printf_pieces_grow_the_text_exactly);
+    tcase_add_test(tc, appenders_match_the_printf_form);
     suite_add_tcase(s, tc);
     return s;
 }
