@@ -280,6 +280,7 @@ static tsr_status apply_bet(tsr_store_txn *txn, tsr_job *job)
     tsr_rng_bytes(tsr_store_txn_env(txn)->rng, ids, TICKET_ID_LEN * (b->n_draws + 1));
     memcpy(b->bet_id, ids, TICKET_ID_LEN);
     b->n_tickets = 0;
+    b->signed_alone = false;
     /* Any failure fails the whole bet, and the writer rolls its savepoint
      * back: the ledger needs no savepoint of its own per posting. */
     tsr_sql_sp_covered(true);
@@ -465,6 +466,7 @@ static tsr_status bet_job(tsr_server *srv, json_t *body, tsr_job **out, char *wh
     j->ctx_free = bet_ctx_free;
     j->done = bet_done;
     j->settled = bet_settled;
+    j->rerun_safe = true; /* apply_bet and replay_bet rebuild the whole bet_ctx */
     j->ok_code = 201;
     j->idempotency_key = strdup(key);
     j->request = json_incref(body);

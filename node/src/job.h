@@ -13,7 +13,9 @@
  *   3. The writer thread runs `apply` inside the job's own SAVEPOINT of a
  *      group transaction. TSR_OK releases the savepoint; any other status
  *      rolls back this job only (other jobs of the group are unaffected) and
- *      becomes the job's error reply. Apply must not block on anything but
+ *      becomes the job's error reply. (A `rerun_safe` job shares one
+ *      savepoint with the rerun_safe jobs around it; the outcome is the
+ *      same, see writer.c.) Apply must not block on anything but
  *      the database, and must not call libcoap.
  *   4. After COMMIT is on disk, the completion goes back to the CoAP thread,
  *      which runs `done` (if set) and sends the reply: on TSR_OK the
@@ -110,6 +112,13 @@ struct tsr_job {
                                       table stores replay_ref instead of the
                                       reply text, and a retry calls this */
     int ok_code;                   /* CoAP code on success: 201, 204, 205 (default 205) */
+    bool rerun_safe;               /* apply (and replay) may be run again from
+                                      scratch after the writer rolled it back:
+                                      it keeps no state from an earlier run but
+                                      what it rebuilds, and its `settled` step
+                                      may come later in the group. Such jobs
+                                      share one savepoint per run instead of
+                                      one each (writer.c) */
 
     /* ---- set by the server before submit (read-only for domain code) ---- */
     tsr_server *srv;               /* borrowed */

@@ -183,9 +183,10 @@ static tsr_status account_create(tsr_store_conn *db, const char *name, const acc
     return tsr_sql_run(s);
 }
 
-/* Reads (creating on first use) the account's id and natural balance. */
+/* Reads the account's id and natural balance, creating the account on
+ * first use when `create` (else TSR_ERR_NOT_FOUND). */
 static tsr_status account_load(tsr_store_conn *db, const char *name, const account_kind *k,
-                               int64_t *id, tsr_cents *balance)
+                               bool create, int64_t *id, tsr_cents *balance)
 {
     sqlite3_stmt *s;
     tsr_status st = tsr_sql_prep(db, SQL_ACCOUNT_GET, &s);
@@ -193,6 +194,8 @@ static tsr_status account_load(tsr_store_conn *db, const char *name, const accou
         return st;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     st = tsr_sql_row(s);
+    if (st == TSR_ERR_NOT_FOUND && !create)
+        return st;
     if (st == TSR_ERR_NOT_FOUND) {
         if ((st = account_create(db, name, k)) != TSR_OK ||
             (st = tsr_sql_prep(db, SQL_ACCOUNT_GET, &s)) != TSR_OK)
@@ -248,7 +251,12 @@ static tsr_status move_by_name(tsr_store_conn *db, const account_kind *k, leg_mo
 {
     tsr_cents bal = 0, next;
     bool hit;
-    tsr_status st = account_load(db, m->name, k, &m->id, &bal);
+    /* A new account starts at 0: when that already refuses, the refusal
+     * writes nothing (no empty account), so a bet that fails for funds
+     * changes nothing and the writer need not undo it (writer.c runs). */
+    tsr_status st = account_load(db, m->name, k, m->delta >= m->lo, &m->id, &bal);
+    if (st == TSR_ERR_NOT_FOUND)
+        return TSR_ERR_LEDGER_NEGATIVE;
     if (st != TSR_OK)
         return st;
     if (tsr_money_add(bal, m->delta, &next) != TSR_OK)

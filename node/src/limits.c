@@ -160,8 +160,8 @@ static tsr_status within(tsr_cents limit, tsr_cents used, tsr_cents amount)
     return total > limit ? TSR_ERR_LIMIT_EXCEEDED : TSR_OK;
 }
 
-tsr_status tsr_limits_use(tsr_store_conn *db, int64_t player_id, bool deposit, tsr_cents amount,
-                          int64_t now_ns)
+tsr_status tsr_limits_check(tsr_store_conn *db, int64_t player_id, bool deposit,
+                            tsr_cents amount, int64_t now_ns)
 {
     if (amount <= 0 || amount > TSR_MONEY_MAX)
         return TSR_ERR_RANGE;
@@ -182,9 +182,22 @@ tsr_status tsr_limits_use(tsr_store_conn *db, int64_t player_id, bool deposit, t
         st = within(day_l.amount, used_day, amount);
     if (st == TSR_OK)
         st = within(week_l.amount, used_week, amount);
-    if (st == TSR_OK)
-        st = usage_add(db, player_id, kind, today, amount);
     return st;
+}
+
+tsr_status tsr_limits_record(tsr_store_conn *db, int64_t player_id, bool deposit,
+                             tsr_cents amount, int64_t now_ns)
+{
+    if (amount <= 0 || amount > TSR_MONEY_MAX)
+        return TSR_ERR_RANGE;
+    return usage_add(db, player_id, deposit ? "deposit" : "stake", day_of(now_ns), amount);
+}
+
+tsr_status tsr_limits_use(tsr_store_conn *db, int64_t player_id, bool deposit, tsr_cents amount,
+                          int64_t now_ns)
+{
+    tsr_status st = tsr_limits_check(db, player_id, deposit, amount, now_ns);
+    return st == TSR_OK ? tsr_limits_record(db, player_id, deposit, amount, now_ns) : st;
 }
 
 tsr_status tsr_limits_release(tsr_store_conn *db, int64_t player_id, bool deposit,

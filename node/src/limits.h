@@ -60,6 +60,16 @@ tsr_status tsr_limits_set(const tsr_accounts *a, tsr_store_conn *db, int64_t pla
 tsr_status tsr_limits_use(tsr_store_conn *db, int64_t player_id, bool deposit, tsr_cents amount,
                           int64_t now_ns) TSR_MUST_CHECK;
 
+/* tsr_limits_use in two steps, so a caller can put a refusal of its own in
+ * between and still fail having written nothing (the bet path: limits, then
+ * the ledger's funds check, then the count). check only reads: TSR_OK or
+ * TSR_ERR_LIMIT_EXCEEDED (TSR_ERR_RANGE as use); record counts without
+ * checking. */
+tsr_status tsr_limits_check(tsr_store_conn *db, int64_t player_id, bool deposit,
+                            tsr_cents amount, int64_t now_ns) TSR_MUST_CHECK;
+tsr_status tsr_limits_record(tsr_store_conn *db, int64_t player_id, bool deposit,
+                             tsr_cents amount, int64_t now_ns) TSR_MUST_CHECK;
+
 /* Gives back usage counted at at_ns (a failed deposit). */
 tsr_status tsr_limits_release(tsr_store_conn *db, int64_t player_id, bool deposit,
                               tsr_cents amount, int64_t at_ns) TSR_MUST_CHECK;

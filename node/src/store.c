@@ -40,6 +40,7 @@ struct tsr_store_txn {
     tsr_clock_reading now;
     bool open;
     txn_seq seq;
+    tsr_store_seq_mark seq_at_run; /* at SAVEPOINT run */
 };
 
 struct tsr_store {
@@ -430,6 +431,38 @@ tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t)
     tsr_status s = txn_exec(t, "ROLLBACK TO job");
     t->seq.last = t->seq.at_savepoint;
     return s == TSR_OK ? txn_exec(t, "RELEASE job") : s;
+}
+
+tsr_status tsr_store_txn_run_begin(tsr_store_txn *t)
+{
+    t->seq_at_run = tsr_store_txn_seq_mark(t);
+    return txn_exec(t, "SAVEPOINT run");
+}
+
+tsr_status tsr_store_txn_run_release(tsr_store_txn *t) { return txn_exec(t, "RELEASE run"); }
+
+tsr_status tsr_store_txn_run_rollback(tsr_store_txn *t)
+{
+    tsr_status s = txn_exec(t, "ROLLBACK TO run");
+    tsr_store_txn_seq_restore(t, t->seq_at_run);
+    return s == TSR_OK ? txn_exec(t, "RELEASE run") : s;
+}
+
+int64_t tsr_store_txn_changes(const tsr_store_txn *t)
+{
+    return (int64_t)sqlite3_total_changes64(t->store->writer->db);
+}
+
+tsr_store_seq_mark tsr_store_txn_seq_mark(const tsr_store_txn *t)
+{
+    return (tsr_store_seq_mark){t->seq.loaded, t->seq.dirty, t->seq.last};
+}
+
+void tsr_store_txn_seq_restore(tsr_store_txn *t, tsr_store_seq_mark m)
+{
+    t->seq.loaded = m.loaded;
+    t->seq.dirty = m.dirty;
+    t->seq.last = m.last;
 }
 
 static const char SQL_SEQ_GET[] = "SELECT last_seq FROM outbox_meta WHERE id = 1";

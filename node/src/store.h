@@ -157,6 +157,25 @@ tsr_status tsr_store_txn_begin(tsr_store *s, const tsr_env *env,
 tsr_status tsr_store_txn_savepoint(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_release(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t) TSR_MUST_CHECK;
+/* SAVEPOINT run / RELEASE run / ROLLBACK TO run: one savepoint shared by a
+ * run of jobs that can be applied again (bets). SQLite copies each page a
+ * savepoint first touches into its sub-journal, so one per job cost ~14 %
+ * of the writer's instructions per bet; a run pays that once per page.
+ * Rollback also gives back the outbox seqs reserved since run_begin. */
+tsr_status tsr_store_txn_run_begin(tsr_store_txn *t) TSR_MUST_CHECK;
+tsr_status tsr_store_txn_run_release(tsr_store_txn *t) TSR_MUST_CHECK;
+tsr_status tsr_store_txn_run_rollback(tsr_store_txn *t) TSR_MUST_CHECK;
+/* Rows changed so far on the write connection (sqlite3_total_changes64):
+ * a job in a run that fails with this number unchanged wrote nothing. */
+int64_t tsr_store_txn_changes(const tsr_store_txn *t);
+/* The outbox seq state of the transaction, so a job that failed without
+ * writing gives back the seqs it reserved without a savepoint. */
+typedef struct tsr_store_seq_mark {
+    bool loaded, dirty;
+    int64_t last;
+} tsr_store_seq_mark;
+tsr_store_seq_mark tsr_store_txn_seq_mark(const tsr_store_txn *t);
+void tsr_store_txn_seq_restore(tsr_store_txn *t, tsr_store_seq_mark m);
 /* COMMIT (on disk when it returns: synchronous=FULL) or ROLLBACK. */
 tsr_status tsr_store_txn_commit(tsr_store_txn *t) TSR_MUST_CHECK;
 void tsr_store_txn_abort(tsr_store_txn *t);

@@ -38,11 +38,15 @@ static tsr_status debit_player(const tsr_accounts *a, tsr_store_conn *db, int64_
                                const char *ticket_id, int64_t now_ns)
 {
     (void)a;
+    /* Every refusal comes before the first write: a refused bet writes
+     * nothing, and the writer need not undo its run (writer.c). */
     tsr_status st = standing(db, player_id, now_ns);
     if (st == TSR_OK)
-        st = tsr_limits_use(db, player_id, false, stake, now_ns);
+        st = tsr_limits_check(db, player_id, false, stake, now_ns);
     if (st == TSR_OK)
         st = tsr_ledger_transfer(db, "bet", ticket_id, now_ns, acct, sales, stake, NULL);
+    if (st == TSR_OK)
+        st = tsr_limits_record(db, player_id, false, stake, now_ns);
     return st == TSR_ERR_LEDGER_NEGATIVE ? TSR_ERR_FUNDS : st;
 }
 

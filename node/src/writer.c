@@ -209,6 +209,88 @@ static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
     j->status = s;
 }
 
+/* ---- runs: jobs that share one savepoint -------------------------------------- */
+
+/* Consecutive rerun_safe jobs (bets) of a group share one savepoint; their
+ * `settled` steps wait for the run's RELEASE. A job of the run that fails
+ * having written nothing just fails (its seqs given back). One that fails
+ * after writing cannot be undone alone: the run is rolled back, its earlier
+ * jobs are applied again each in its own savepoint, and the rest of the
+ * group runs that way (`careful`). */
+typedef struct group_run {
+    bool open;
+    bool careful; /* a run was undone in this group: one savepoint per job */
+    size_t first; /* the run's first job in w->group */
+} group_run;
+
+/* Ends the open run: RELEASE, then the settled steps of its jobs, in
+ * order. A failed RELEASE fails the group (the caller aborts it). */
+static tsr_status run_close(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t end)
+{
+    if (!r->open)
+        return TSR_OK;
+    r->open = false;
+    tsr_status s = tsr_store_txn_run_release(t);
+    for (size_t i = r->first; s == TSR_OK && i < end; i++) {
+        tsr_job *j = w->group[i];
+        if (j->status == TSR_OK && j->settled)
+            j->settled(j);
+    }
+    return s;
+}
+
+/* Job k of the run failed after writing: undo the run, apply its earlier
+ * successful jobs again one by one (they ran before on the same state, so
+ * they succeed again), and leave job k failed with nothing of it written. */
+static tsr_status run_undo(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t k)
+{
+    tsr_log_warn(w->o.env->log, "writer_run_undone", "job=%s status=%s jobs_again=%zu",
+                 w->group[k]->kind, tsr_status_name(w->group[k]->status), k - r->first);
+    r->open = false;
+    r->careful = true;
+    tsr_status s = tsr_store_txn_run_rollback(t);
+    for (size_t i = r->first; s == TSR_OK && i < k; i++) {
+        tsr_job *j = w->group[i];
+        if (j->status != TSR_OK)
+            continue; /* failed without writing: fails again the same way */
+        job_reset_reply(j);
+        j->replayed = false;
+        run_job(w, t, j);
+    }
+    return s;
+}
+
+/* One job of the group: in the open run (starting one) when it allows,
+ * else in its own savepoint. A non-OK return fails the whole group. */
+static tsr_status run_one(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t i)
+{
+    tsr_job *j = w->group[i];
+    if (!j->rerun_safe || r->careful) {
+        tsr_status s = run_close(w, t, r, i);
+        if (s == TSR_OK)
+            run_job(w, t, j);
+        return s;
+    }
+    if (!r->open) {
+        tsr_status s = tsr_store_txn_run_begin(t);
+        if (s != TSR_OK)
+            return s;
+        r->open = true;
+        r->first = i;
+    }
+    int64_t changes = tsr_store_txn_changes(t);
+    tsr_store_seq_mark seq = tsr_store_txn_seq_mark(t);
+    j->status = run_apply(t, j);
+    if (j->status == TSR_OK)
+        return TSR_OK;
+    job_reset_reply(j);
+    if (tsr_store_txn_changes(t) == changes) {
+        tsr_store_txn_seq_restore(t, seq);
+        return TSR_OK;
+    }
+    return run_undo(w, t, r, i);
+}
+
 /* ---- the group --------------------------------------------------------------- */
 
 static void fail_group(tsr_writer *w, size_t n, tsr_status s)
@@ -256,17 +338,25 @@ static void run_group(tsr_writer *w, size_t *n)
     }
     int64_t t0 = tsr_clock_mono_ns(w->o.env->clock);
     size_t ran = 0;
+    group_run run = {0};
     for (;;) {
-        for (; ran < *n; ran++)
-            run_job(w, t, w->group[ran]);
-        if (!grow_group(w, n))
+        for (; s == TSR_OK && ran < *n; ran++)
+            s = run_one(w, t, &run, ran);
+        if (s != TSR_OK || !grow_group(w, n))
             break;
         /* the new jobs came after BEGIN: their cutoff checks need the time
          * of now, not of the BEGIN (a slow sync can take long) */
         tsr_store_txn_read_clock(t);
     }
+    if (s == TSR_OK)
+        s = run_close(w, t, &run, ran);
     int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
-    if (w->o.before_commit && (s = w->o.before_commit(w->o.hook_arg, t)) != TSR_OK)
+    /* The hooks run even for a failed group: they also empty the per-group
+     * state the settled jobs filled, and what they write goes with the abort. */
+    tsr_status hs = w->o.before_commit ? w->o.before_commit(w->o.hook_arg, t) : TSR_OK;
+    if (s == TSR_OK)
+        s = hs;
+    if (s != TSR_OK)
         tsr_store_txn_abort(t);
     else
         s = tsr_store_txn_commit(t);

@@ -1,7 +1,8 @@
 /*
  * The writer: a bounded job queue drained by one thread that owns the
  * SQLite write connection and runs up to group_max jobs per transaction
- * (group commit), each in its own savepoint, plus auth worker threads that
+ * (group commit), each in its own savepoint (or, for rerun_safe jobs such
+ * as bets, one savepoint per run of them: writer.c), plus auth worker threads that
  * run jobs' prepare step (Argon2id) before they reach the writer.
  *
  * Completed jobs are collected in a done list and signalled on `done_fd`

@@ -1,6 +1,7 @@
 /* The wallet: the bet path's debit with its refusals in order, refunds
  * exactly once, deposits and withdrawals requests, the player's view. */
 #include "../../node/src/exclusions.h"
+#include "../../node/src/ledger_sql.h"
 #include "../../node/src/limits.h"
 #include "../../node/src/wallet.h"
 #include "test_ledger_fixture.h"
@@ -37,6 +38,55 @@ START_TEST(debit_refuses_in_the_documented_order)
     ck_assert_int_eq(tsr_ledger_player_account(acct, p), TSR_OK);
     ck_assert_int_eq(fx_balance(&f, acct), 800);
     ck_assert_int_eq(fx_balance(&f, "sales:lotto"), 200);
+    int64_t used;
+    ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT sum(amount) FROM limit_usage", &used), TSR_OK);
+    ck_assert_int_eq(used, 200);
+    fx_ledger_ok(&f);
+    fx_close(&f);
+}
+END_TEST
+
+/* Runs a debit as the bet path does (no savepoint of the ledger's own:
+ * the writer's run covers it) and says whether it changed any row. */
+static tsr_status debit_covered(fx *f, const tsr_bettor *who, tsr_cents stake, const char *ref,
+                                bool *wrote)
+{
+    sqlite3 *db = tsr_store_conn_db(f->db);
+    sqlite3_int64 before = sqlite3_total_changes64(db);
+    tsr_sql_sp_covered(true);
+    tsr_status s = tsr_wallet_debit_for_bet(&f->acc, f->db, who, "lotto", stake, ref, f->now);
+    tsr_sql_sp_covered(false);
+    *wrote = sqlite3_total_changes64(db) != before;
+    return s;
+}
+
+/* Every refusal of the bet debit comes before its first write, so the
+ * writer can run bets without a savepoint each: a refused bet leaves no
+ * row behind, not even an empty account or a usage count. */
+START_TEST(a_refused_debit_writes_nothing)
+{
+    fx f;
+    fx_open(&f);
+    int64_t p = fx_player(&f, "ada", "AB123456");
+    tsr_bettor who = {p, NULL}, shop = {0, "T9"};
+    bool wrote;
+    int64_t accounts0, accounts1;
+    ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT count(*) FROM accounts", &accounts0), TSR_OK);
+    ck_assert_int_eq(debit_covered(&f, &who, 200, "n1", &wrote), TSR_ERR_FUNDS); /* no account */
+    ck_assert(!wrote);
+    ck_assert_int_eq(debit_covered(&f, &shop, 200, "n2", &wrote), TSR_ERR_FLOAT_FUNDS);
+    ck_assert(!wrote);
+    ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT count(*) FROM accounts", &accounts1), TSR_OK);
+    ck_assert_int_eq(accounts1, accounts0);
+    fx_fund(&f, p, 300);
+    ck_assert_int_eq(debit_covered(&f, &who, 400, "n3", &wrote), TSR_ERR_FUNDS); /* short */
+    ck_assert(!wrote);
+    tsr_limit_view v;
+    ck_assert_int_eq(tsr_limits_set(&f.acc, f.db, p, TSR_LIMIT_STAKE_DAY, 250, f.now, &v), TSR_OK);
+    ck_assert_int_eq(debit_covered(&f, &who, 200, "n4", &wrote), TSR_OK);
+    ck_assert(wrote);
+    ck_assert_int_eq(debit_covered(&f, &who, 100, "n5", &wrote), TSR_ERR_LIMIT_EXCEEDED);
+    ck_assert(!wrote);
     int64_t used;
     ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT sum(amount) FROM limit_usage", &used), TSR_OK);
     ck_assert_int_eq(used, 200);
@@ -185,6 +235,7 @@ static Suite *wallet_suite(void)
     Suite *s = suite_create("wallet");
     TCase *tc = tcase_create("wallet");
     tcase_add_test(tc, debit_refuses_in_the_documented_order);
+    tcase_add_test(tc, a_refused_debit_writes_nothing);
     tcase_add_test(tc, retail_sales_consume_the_float_and_refunds_happen_once);
     tcase_add_test(tc, deposits_and_withdrawals_are_requested);
     tcase_add_test(tc, limits_lower_at_once_and_raise_after_the_cooling_period);
