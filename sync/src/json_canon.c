@@ -50,6 +50,14 @@ static void put(canon *c, const char *s, size_t n)
 
 #define PUT_LIT(c, lit) put((c), (lit), sizeof(lit) - 1)
 
+/* One byte of punctuation. */
+static void put_byte(canon *c, char b)
+{
+    if (c->used == OUT_CHUNK)
+        flush(c);
+    c->buf[c->used++] = b;
+}
+
 /* The length of the UTF-8 sequence at p (n > 0 bytes left) as jansson's
  * utf8_iterate accepts it, 0 where it refuses: a continuation or C0/C1 or
  * F5+ lead byte, a missing continuation, an overlong form, a surrogate or
@@ -83,54 +91,88 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
     return len;
 }
 
-/* The escape of a byte below 0x20 or '"' or '\\': jansson's short forms,
- * else \u00XX with uppercase hex. */
-static void put_escape(canon *c, unsigned char b)
+/* Writes the escape of a byte below 0x20 or '"' or '\\' at o: jansson's
+ * short forms, else \u00XX with uppercase hex. Returns its length. */
+static size_t escape(char *o, unsigned char b)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char e[6] = {'\\', 0, '0', '0', 0, 0};
+    o[0] = '\\';
     switch (b) {
-    case '"': e[1] = '"'; break;
-    case '\\': e[1] = '\\'; break;
-    case '\b': e[1] = 'b'; break;
-    case '\f': e[1] = 'f'; break;
-    case '\n': e[1] = 'n'; break;
-    case '\r': e[1] = 'r'; break;
-    case '\t': e[1] = 't'; break;
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
     default:
-        e[1] = 'u';
-        e[4] = hex[b >> 4];
-        e[5] = hex[b & 15];
-        put(c, e, 6);
-        return;
+        memcpy(o + 1, "u00", 3);
+        o[4] = hex[b >> 4];
+        o[5] = hex[b & 15];
+        return 6;
     }
-    put(c, e, 2);
 }
 
-/* s[0..len) quoted and escaped. On bytes that are not UTF-8 it stops as
- * jansson's dump_string does, before the run of plain bytes it was
- * gathering (no closing quote), and returns false. */
-static bool put_string(canon *c, const char *s, size_t len)
+static bool plain(unsigned char b) { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\'; }
+
+/* put_string for text that may not fit the buffer: streamed in runs. */
+static bool put_string_long(canon *c, const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
-    PUT_LIT(c, "\"");
+    const unsigned char *run = p;
+    char e[6];
     while (p < end) {
-        unsigned char b = *p;
-        if (b >= 0x20 && b < 0x80 && b != '"' && b != '\\') {
+        if (plain(*p)) {
             p++;
-        } else if (b >= 0x80) {
+        } else if (*p >= 0x80) {
             size_t n = utf8_seq(p, (size_t)(end - p));
             if (n == 0)
                 return false;
             p += n;
         } else {
             put(c, (const char *)run, (size_t)(p - run));
-            put_escape(c, b);
+            put(c, e, escape(e, *p));
             run = ++p;
         }
     }
     put(c, (const char *)run, (size_t)(p - run));
-    PUT_LIT(c, "\"");
+    put_byte(c, '"');
+    return true;
+}
+
+/* s[0..len) quoted and escaped. On bytes that are not UTF-8 it stops as
+ * jansson's dump_string does: what went out is the opening quote and the
+ * text up to the last escape, not the run of plain bytes it was gathering
+ * (and no closing quote); returns false. A string whose worst case fits
+ * the buffer is written in place, the usual case. */
+static bool put_string(canon *c, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    put_byte(c, '"');
+    if (len > (OUT_CHUNK - 1) / 6)
+        return put_string_long(c, p, end);
+    if (OUT_CHUNK - c->used < 6 * len + 1)
+        flush(c);
+    char *o = c->buf + c->used;
+    size_t kept = c->used; /* the end of what jansson would have written */
+    while (p < end) {
+        if (plain(*p)) {
+            *o++ = (char)*p++;
+        } else if (*p >= 0x80) {
+            size_t n = utf8_seq(p, (size_t)(end - p));
+            if (n == 0) {
+                c->used = kept;
+                return false;
+            }
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        } else {
+            o += escape(o, *p++);
+            kept = (size_t)(o - c->buf);
+        }
+    }
+    *o++ = '"';
+    c->used = (size_t)(o - c->buf);
     return true;
 }
 
@@ -149,14 +191,14 @@ static bool walk(canon *c, const json_t *j, unsigned depth);
 static bool walk_array(canon *c, const json_t *j, unsigned depth)
 {
     size_t n = json_array_size(j);
-    PUT_LIT(c, "[");
+    put_byte(c, '[');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            PUT_LIT(c, ",");
+            put_byte(c, ',');
         if (!walk(c, json_array_get(j, i), depth + 1))
             return false;
     }
-    PUT_LIT(c, "]");
+    put_byte(c, ']');
     return true;
 }
 
@@ -180,19 +222,19 @@ static bool walk_object(canon *c, const json_t *j, unsigned depth)
             m[k] = m[k - 1];
         m[k] = x;
     }
-    PUT_LIT(c, "{");
+    put_byte(c, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            PUT_LIT(c, ",");
+            put_byte(c, ',');
         /* jansson ignores a key's dump failing (keys are checked UTF-8
          * when set; only the unchecked setters can make one that is not):
          * the text then goes on after the part it wrote, and so does this */
         (void)put_string(c, m[i].key, m[i].len);
-        PUT_LIT(c, ":");
+        put_byte(c, ':');
         if (!walk(c, m[i].value, depth + 1))
             return false;
     }
-    PUT_LIT(c, "}");
+    put_byte(c, '}');
     return true;
 }
 
@@ -211,8 +253,9 @@ static bool walk(canon *c, const json_t *j, unsigned depth)
         PUT_LIT(c, "false");
         return true;
     case JSON_INTEGER: {
-        char d[TSR_FMT_I64_MAX];
-        put(c, d, tsr_fmt_i64(d, (int64_t)json_integer_value(j)));
+        if (OUT_CHUNK - c->used < TSR_FMT_I64_MAX)
+            flush(c);
+        c->used += tsr_fmt_i64(c->buf + c->used, (int64_t)json_integer_value(j));
         return true;
     }
     case JSON_STRING:

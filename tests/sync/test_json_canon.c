@@ -96,7 +96,7 @@ static json_t *any_scalar(uint64_t *s)
                                       INT64_MIN + 1, 999999, 1000000};
     static const double reals[] = {0.0, -0.0, 1.0, -1.5, 0.1, 1e300, -1e-300, 1e17, 123456789.0,
                                    DBL_MAX, DBL_MIN, 5e-324, 3.141592653589793};
-    char text[4 * 24 + 8];
+    char text[4 * 200 + 8];
     uint64_t r = splitmix(s);
     switch (r % 8) {
     case 0: return json_null();
@@ -105,6 +105,7 @@ static json_t *any_scalar(uint64_t *s)
     case 3: return json_integer((json_int_t)(splitmix(s) >> (r / 8 % 64)));
     case 4: return json_real(r & 8 ? reals[r / 16 % (sizeof reals / sizeof *reals)]
                                    : (double)(int64_t)splitmix(s) / (double)(1 + r % 1000));
+    case 5: return json_stringn(text, any_text(s, text, 200)); /* past the walker's buffer */
     default: return json_stringn(text, any_text(s, text, 24));
     }
 }
@@ -225,6 +226,24 @@ START_TEST(refusals_match_json_dumps)
         check_same(k);
         json_decref(k);
         json_decref(a);
+    }
+    /* the same past the walker's buffer: a long string, an escape far in */
+    char lng[700];
+    memset(lng, 'a', sizeof lng);
+    lng[300] = '\n';
+    lng[sizeof lng - 1] = '\0';
+    for (size_t at = 1; at < sizeof lng - 1; at += 97) {
+        char keep = lng[at];
+        lng[at] = '\xff';
+        json_t *k = json_object(), *v = json_array();
+        json_object_setn_nocheck(k, lng, strlen(lng), json_integer(1));
+        json_object_setn_nocheck(k, lng + 600, strlen(lng + 600), json_integer(2));
+        json_array_append_new(v, json_stringn_nocheck(lng, strlen(lng)));
+        check_same(k);
+        check_same(v);
+        json_decref(k);
+        json_decref(v);
+        lng[at] = keep;
     }
     /* a container inside itself */
     json_t *a = json_array(), *b = json_array();
