@@ -104,153 +104,179 @@ void tsr_text_printf(tsr_text *t, const char *fmt, ...)
     t->len += (size_t)n;
 }
 
-void tsr_text_json_string(tsr_text *t, const char *s)
+/* ---- writers: a receipt is ~40 pieces; its room is reserved once and
+ * the pieces are written at a cursor, no call or check per piece. ----- */
+
+static const char HEX[] = "0123456789abcdef";
+
+static char *w_raw(char *o, const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    if (!text_reserve(t, 6 * n + 2))
-        return;
-    char *o = t->buf + t->len;
+    memcpy(o, s, n);
+    return o + n;
+}
+
+#define W_LIT(o, lit) w_raw((o), (lit), sizeof(lit) - 1)
+
+static char *w_hex(char *o, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        *o++ = HEX[b[i] >> 4];
+        *o++ = HEX[b[i] & 15];
+    }
+    return o;
+}
+
+/* s[0..n) quoted, with \", \\ and control characters as \u00xx
+ * (lowercase, as the receipts have always shown); at most 6n+2 bytes. */
+static char *w_str(char *o, const char *s, size_t n)
+{
     *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s, *end = p + n; p < end; p++) {
         if (*p == '"' || *p == '\\') {
             *o++ = '\\';
             *o++ = (char)*p;
         } else if (*p < 0x20) {
-            /* "\\u%04x": lowercase, as the receipts have always shown */
-            static const char hex[] = "0123456789abcdef";
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[*p >> 4];
-            o[5] = hex[*p & 15];
-            o += 6;
+            o = W_LIT(o, "\\u00");
+            *o++ = HEX[*p >> 4];
+            *o++ = HEX[*p & 15];
         } else {
             *o++ = (char)*p;
         }
     }
     *o++ = '"';
+    return o;
+}
+
+static char *w_u64(char *o, uint64_t v) { return o + tsr_fmt_u64(o, v); }
+static char *w_i64(char *o, int64_t v) { return o + tsr_fmt_i64(o, v); }
+
+/* Ends a write at o: the NUL and the length. */
+static void text_done(tsr_text *t, char *o)
+{
     *o = '\0';
     t->len = (size_t)(o - t->buf);
 }
 
-/* ---- fast appenders: a receipt is ~40 pieces, and two vsnprintf passes
- * per piece made it ~49k instructions; these append directly. ---------- */
+void tsr_text_json_string(tsr_text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (text_reserve(t, 6 * n + 2))
+        text_done(t, w_str(t->buf + t->len, s, n));
+}
 
 void tsr_text_append(tsr_text *t, const char *s, size_t n)
 {
-    if (!text_reserve(t, n))
-        return;
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-}
-
-#define TEXT_LIT(t, lit) tsr_text_append((t), (lit), sizeof(lit) - 1)
-
-static void text_u64(tsr_text *t, uint64_t v)
-{
-    char d[TSR_FMT_U64_MAX];
-    tsr_text_append(t, d, tsr_fmt_u64(d, v));
+    if (text_reserve(t, n))
+        text_done(t, w_raw(t->buf + t->len, s, n));
 }
 
 void tsr_text_i64(tsr_text *t, int64_t v)
 {
-    char d[TSR_FMT_I64_MAX];
-    tsr_text_append(t, d, tsr_fmt_i64(d, v));
+    if (text_reserve(t, TSR_FMT_I64_MAX))
+        text_done(t, w_i64(t->buf + t->len, v));
 }
 
 void tsr_text_money(tsr_text *t, tsr_cents a)
 {
-    char d[TSR_FMT_MONEY_MAX];
-    tsr_text_append(t, d, tsr_fmt_money(d, a));
+    if (text_reserve(t, TSR_FMT_MONEY_MAX))
+        text_done(t, t->buf + t->len + tsr_fmt_money(t->buf + t->len, a));
 }
 
 void tsr_text_hex(tsr_text *t, const uint8_t *b, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
-    if (!text_reserve(t, 2 * n))
-        return;
-    char *o = t->buf + t->len;
-    for (size_t i = 0; i < n; i++) {
-        *o++ = digits[b[i] >> 4];
-        *o++ = digits[b[i] & 15];
-    }
-    t->len += 2 * n;
-    t->buf[t->len] = '\0';
+    if (text_reserve(t, 2 * n))
+        text_done(t, w_hex(t->buf + t->len, b, n));
 }
 
-/* ,"name": then value as a JSON string. `name` is a literal. */
-static void text_field(tsr_text *out, const char *name, const char *value)
+/* The most a receipt writes besides its three free-length names, the
+ * proof's siblings and the bet: key names and punctuation (~300 bytes),
+ * eight numbers of at most 20 characters, the check, stake, time, channel
+ * and state strings (~80) and the hex of id, signature and root (288). */
+#define RECEIPT_FIXED_MAX 1024
+#define SIBLING_TEXT_MAX (2 * TSR_HASH_LEN + 3) /* ,"<hex>" */
+
+/* The receipt from its start to the channel. */
+static char *w_head(char *o, const tsr_ticket *t, size_t serial_len, size_t game_len,
+                    size_t node_len)
 {
-    TEXT_LIT(out, ",\"");
-    tsr_text_append(out, name, strlen(name));
-    TEXT_LIT(out, "\":");
-    tsr_text_json_string(out, value);
+    /* the same bytes as tsr_money_format, tsr_time_format and "%06" PRIu32 */
+    char check[TSR_FMT_U64_MAX], stake[TSR_FMT_MONEY_MAX], at[TSR_FMT_TIME_LEN];
+    size_t check_len = tsr_fmt_u64_zero_pad(check, t->check, CHECK_DIGITS);
+    o = W_LIT(o, "{\"ticket_id\":\"");
+    o = w_hex(o, t->id, sizeof t->id);
+    o = W_LIT(o, "\",\"serial\":");
+    o = w_str(o, t->serial, serial_len);
+    o = W_LIT(o, ",\"check\":");
+    o = w_str(o, check, check_len);
+    o = W_LIT(o, ",\"game\":");
+    o = w_str(o, t->game, game_len);
+    o = W_LIT(o, ",\"draw\":");
+    o = w_u64(o, t->draw);
+    o = W_LIT(o, ",\"stake\":");
+    o = w_str(o, stake, tsr_fmt_money(stake, t->stake_cents));
+    o = W_LIT(o, ",\"stake_cents\":");
+    o = w_i64(o, t->stake_cents);
+    o = W_LIT(o, ",\"accepted_at\":");
+    o = w_str(o, at, tsr_fmt_time(at, t->accepted_at_ns));
+    o = W_LIT(o, ",\"accepted_at_ns\":");
+    o = w_i64(o, t->accepted_at_ns);
+    o = W_LIT(o, ",\"node\":");
+    o = w_str(o, t->node, node_len);
+    o = W_LIT(o, ",\"seq\":");
+    o = w_u64(o, t->seq);
+    if (t->channel == TSR_CHANNEL_RETAIL)
+        return W_LIT(o, ",\"channel\":\"retail\"");
+    return W_LIT(o, ",\"channel\":\"online\"");
 }
 
 /* ,"batch":{...},"proof":{...} of a batch-signed receipt. */
-static void text_batch(tsr_text *out, const tsr_receipt_sig *rs)
+static char *w_batch(char *o, const tsr_receipt_sig *rs)
 {
-    TEXT_LIT(out, ",\"batch\":{\"first_seq\":");
-    text_u64(out, rs->batch.first_seq);
-    TEXT_LIT(out, ",\"last_seq\":");
-    text_u64(out, rs->batch.last_seq);
-    TEXT_LIT(out, ",\"root\":\"");
-    tsr_text_hex(out, rs->batch.root, TSR_HASH_LEN);
-    TEXT_LIT(out, "\"},\"proof\":{\"index\":");
-    text_u64(out, rs->index);
-    TEXT_LIT(out, ",\"count\":");
-    text_u64(out, rs->batch.count);
-    TEXT_LIT(out, ",\"siblings\":[");
+    o = W_LIT(o, ",\"batch\":{\"first_seq\":");
+    o = w_u64(o, rs->batch.first_seq);
+    o = W_LIT(o, ",\"last_seq\":");
+    o = w_u64(o, rs->batch.last_seq);
+    o = W_LIT(o, ",\"root\":\"");
+    o = w_hex(o, rs->batch.root, TSR_HASH_LEN);
+    o = W_LIT(o, "\"},\"proof\":{\"index\":");
+    o = w_u64(o, rs->index);
+    o = W_LIT(o, ",\"count\":");
+    o = w_u64(o, rs->batch.count);
+    o = W_LIT(o, ",\"siblings\":[");
     for (uint32_t i = 0; i < rs->depth; i++) {
-        tsr_text_append(out, i ? ",\"" : "\"", i ? 2 : 1);
-        tsr_text_hex(out, rs->siblings[i], TSR_HASH_LEN);
-        TEXT_LIT(out, "\"");
+        o = i ? W_LIT(o, ",\"") : W_LIT(o, "\"");
+        o = w_hex(o, rs->siblings[i], TSR_HASH_LEN);
+        *o++ = '"';
     }
-    TEXT_LIT(out, "]}");
+    return W_LIT(o, "]}");
 }
 
 void tsr_receipt_text(tsr_text *out, const tsr_ticket *t, const tsr_receipt_sig *rs,
                       bool cancelled, const char *bet_json)
 {
-    /* the same bytes as tsr_money_format, tsr_time_format and "%06" PRIu32,
-     * without stdio (fmt.h) */
-    char stake[TSR_FMT_MONEY_MAX + 1], at[TSR_FMT_TIME_LEN + 1];
-    char check[TSR_FMT_U64_MAX + 1];
-    stake[tsr_fmt_money(stake, t->stake_cents)] = '\0';
-    at[tsr_fmt_time(at, t->accepted_at_ns)] = '\0';
-    check[tsr_fmt_u64_zero_pad(check, t->check, CHECK_DIGITS)] = '\0';
-    TEXT_LIT(out, "{\"ticket_id\":\"");
-    tsr_text_hex(out, t->id, sizeof t->id);
-    TEXT_LIT(out, "\"");
-    text_field(out, "serial", t->serial);
-    text_field(out, "check", check);
-    text_field(out, "game", t->game);
-    TEXT_LIT(out, ",\"draw\":");
-    text_u64(out, t->draw);
-    text_field(out, "stake", stake);
-    TEXT_LIT(out, ",\"stake_cents\":");
-    tsr_text_i64(out, t->stake_cents);
-    text_field(out, "accepted_at", at);
-    TEXT_LIT(out, ",\"accepted_at_ns\":");
-    tsr_text_i64(out, t->accepted_at_ns);
-    text_field(out, "node", t->node);
-    TEXT_LIT(out, ",\"seq\":");
-    text_u64(out, t->seq);
-    text_field(out, "channel", t->channel == TSR_CHANNEL_RETAIL ? "retail" : "online");
-    TEXT_LIT(out, ",\"sig\":\"");
-    tsr_text_hex(out, rs->sig, TSR_SIG_LEN);
-    TEXT_LIT(out, "\"");
+    size_t serial_len = strlen(t->serial), game_len = strlen(t->game), node_len = strlen(t->node);
+    size_t bet_len = bet_json ? strlen(bet_json) : 2u * t->bet_len;
+    size_t most = RECEIPT_FIXED_MAX + 6 * (serial_len + game_len + node_len) +
+                  (size_t)rs->depth * SIBLING_TEXT_MAX + bet_len;
+    if (!text_reserve(out, most))
+        return;
+    char *o = w_head(out->buf + out->len, t, serial_len, game_len, node_len);
+    o = W_LIT(o, ",\"sig\":\"");
+    o = w_hex(o, rs->sig, TSR_SIG_LEN);
+    *o++ = '"';
     if (rs->batched)
-        text_batch(out, rs);
-    text_field(out, "state", cancelled ? "cancelled" : "active");
+        o = w_batch(o, rs);
+    o = cancelled ? W_LIT(o, ",\"state\":\"cancelled\"") : W_LIT(o, ",\"state\":\"active\"");
     if (bet_json) {
-        TEXT_LIT(out, ",\"bet\":");
-        tsr_text_append(out, bet_json, strlen(bet_json));
-        TEXT_LIT(out, "}");
+        o = W_LIT(o, ",\"bet\":");
+        o = w_raw(o, bet_json, bet_len);
+        *o++ = '}';
     } else {
-        TEXT_LIT(out, ",\"bet_bytes\":\"");
-        tsr_text_hex(out, t->bet, t->bet_len);
-        TEXT_LIT(out, "\"}");
+        o = W_LIT(o, ",\"bet_bytes\":\"");
+        o = w_hex(o, t->bet, t->bet_len);
+        o = W_LIT(o, "\"}");
     }
+    text_done(out, o);
 }
 
 /* ---- JSON tree ---------------------------------------------------------------------- */
