@@ -221,7 +221,7 @@ START_TEST(refusals_match_json_dumps)
         check_same(a);
         /* as a key jansson ignores the failure and goes on: so does the walker */
         json_t *k = json_object();
-        json_object_setn_nocheck(k, bad[i], strlen(bad[i]), json_integer(1));
+        json_object_setn_new_nocheck(k, bad[i], strlen(bad[i]), json_integer(1));
         json_object_set_new(k, "z", json_true());
         check_same(k);
         json_decref(k);
@@ -236,8 +236,8 @@ START_TEST(refusals_match_json_dumps)
         char keep = lng[at];
         lng[at] = '\xff';
         json_t *k = json_object(), *v = json_array();
-        json_object_setn_nocheck(k, lng, strlen(lng), json_integer(1));
-        json_object_setn_nocheck(k, lng + 600, strlen(lng + 600), json_integer(2));
+        json_object_setn_new_nocheck(k, lng, strlen(lng), json_integer(1));
+        json_object_setn_new_nocheck(k, lng + 600, strlen(lng + 600), json_integer(2));
         json_array_append_new(v, json_stringn_nocheck(lng, strlen(lng)));
         check_same(k);
         check_same(v);
