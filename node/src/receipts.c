@@ -39,25 +39,35 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 tsr_status tsr_receipts_reserve(tsr_receipts *r, size_t tickets)
 {
     size_t cap = r->cap, cap2 = r->cap;
-    if (!grow((void **)&r->seqs, &cap, r->n + tickets, sizeof *r->seqs) ||
-        !grow((void **)&r->leaves, &cap2, r->n + tickets, sizeof *r->leaves))
+    size_t need = r->n + r->held + tickets;
+    if (!grow((void **)&r->seqs, &cap, need, sizeof *r->seqs) ||
+        !grow((void **)&r->leaves, &cap2, need, sizeof *r->leaves))
         return TSR_ERR_NOMEM;
     r->cap = cap < cap2 ? cap : cap2;
-    if (!grow((void **)&r->wants, &r->cap_wants, r->n_wants + 1, sizeof *r->wants))
+    if (!grow((void **)&r->wants, &r->cap_wants, r->n_wants + r->held_wants + 1,
+              sizeof *r->wants))
         return TSR_ERR_NOMEM;
+    r->held += tickets;
+    r->held_wants++;
     return TSR_OK;
 }
 
 void tsr_receipts_add(tsr_receipts *r, const uint64_t *seqs, const uint8_t (*leaves)[TSR_HASH_LEN],
                       size_t n)
 {
+    if (r->n + n > r->cap)
+        abort(); /* a caller added without reserving: writing on would corrupt the heap */
     memcpy(r->seqs + r->n, seqs, n * sizeof *seqs);
     memcpy(r->leaves + r->n, leaves, n * sizeof *leaves);
     r->n += n;
+    r->held -= n < r->held ? n : r->held;
 }
 
 void tsr_receipts_want(tsr_receipts *r, const uint64_t *seqs, tsr_receipt_sig *out, size_t n)
 {
+    if (r->n_wants >= r->cap_wants)
+        abort(); /* as in add */
+    r->held_wants -= r->held_wants > 0;
     r->wants[r->n_wants++] = (struct receipt_want){seqs, out, n};
 }
 
@@ -65,6 +75,8 @@ void tsr_receipts_clear(tsr_receipts *r)
 {
     r->n = 0;
     r->n_wants = 0;
+    r->held = 0;
+    r->held_wants = 0;
 }
 
 void tsr_receipts_free(tsr_receipts *r)

@@ -48,9 +48,13 @@ typedef struct tsr_receipts {
     size_t n, cap;
     struct receipt_want *wants;     /* signature blocks to fill */
     size_t n_wants, cap_wants;
+    size_t held, held_wants;        /* reserved and not yet added */
 } tsr_receipts;
 
-/* Room for `tickets` more tickets and one more want. TSR_ERR_NOMEM. */
+/* Room for `tickets` more tickets and one more want, on top of what was
+ * reserved and not yet added (the writer settles a run's bets after all
+ * of them applied; a failed bet's room stays held until the group closes).
+ * TSR_ERR_NOMEM. */
 tsr_status tsr_receipts_reserve(tsr_receipts *r, size_t tickets) TSR_MUST_CHECK;
 
 /* Adds n tickets (seqs ascending, after every ticket added before) with

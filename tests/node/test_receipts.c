@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "../../node/src/receipts.h"
 #include "node_fixture.h"
 #include "tessera/codec.h"
 #include "tessera/hash.h"
@@ -822,6 +823,44 @@ START_TEST(a_v1_database_migrates_and_keeps_its_receipts)
 }
 END_TEST
 
+/* The writer settles a run's bets after all of them applied, so many
+ * reservations come before the first add: room is counted on top of what
+ * is held, far past the first allocation, and clearing forgets it. */
+START_TEST(room_reserved_ahead_of_many_adds_holds_them_all)
+{
+    enum { BETS = 1000 };
+    tsr_receipts r = {0};
+    static uint64_t seqs[BETS];
+    static uint8_t leaves[BETS][TSR_HASH_LEN];
+    static tsr_receipt_sig sigs[BETS];
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < BETS; i++)
+            ck_assert_int_eq(tsr_receipts_reserve(&r, 1), TSR_OK);
+        ck_assert_uint_eq(r.held, BETS);
+        ck_assert_uint_eq(r.held_wants, BETS);
+        for (size_t i = 0; i < BETS; i++) {
+            seqs[i] = 100 + i;
+            memset(leaves[i], (int)(i & 0xff), TSR_HASH_LEN);
+            tsr_receipts_add(&r, &seqs[i], (const uint8_t(*)[TSR_HASH_LEN])&leaves[i], 1);
+            tsr_receipts_want(&r, &seqs[i], &sigs[i], 1);
+        }
+        ck_assert_uint_eq(r.n, BETS);
+        ck_assert_uint_eq(r.n_wants, BETS);
+        ck_assert_uint_eq(r.held, 0);
+        ck_assert_uint_eq(r.held_wants, 0);
+        for (size_t i = 0; i < BETS; i++) {
+            ck_assert_uint_eq(r.seqs[i], 100 + i);
+            ck_assert_uint_eq(r.leaves[i][TSR_HASH_LEN - 1], i & 0xff);
+        }
+        ck_assert_int_eq(tsr_receipts_reserve(&r, 3), TSR_OK); /* a bet that then failed */
+        tsr_receipts_clear(&r);
+        ck_assert_uint_eq(r.held, 0);
+        ck_assert_uint_eq(r.n, 0);
+    }
+    tsr_receipts_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("node_receipts");
@@ -835,6 +874,9 @@ static Suite *suite(void)
     tcase_add_test(t, a_ticket_signed_alone_is_served_with_its_own_signature);
     tcase_add_test(t, a_v1_database_migrates_and_keeps_its_receipts);
     suite_add_tcase(s, t);
+    TCase *u = tcase_create("room");
+    tcase_add_test(u, room_reserved_ahead_of_many_adds_holds_them_all);
+    suite_add_tcase(s, u);
     return s;
 }
 
