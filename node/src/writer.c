@@ -216,9 +216,11 @@ static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
  * having written nothing just fails (its seqs given back). One that fails
  * after writing cannot be undone alone: the run is rolled back, its earlier
  * jobs are applied again each in its own savepoint, and the rest of the
- * group runs that way (`careful`). */
+ * group runs that way (`careful`). A run that opens the group (at peak, the
+ * whole group) takes no savepoint: its undo rolls back the transaction. */
 typedef struct group_run {
     bool open;
+    bool bare;    /* the run opened the group: the transaction is its savepoint */
     bool careful; /* a run was undone in this group: one savepoint per job */
     size_t first; /* the run's first job in w->group */
 } group_run;
@@ -230,13 +232,26 @@ static tsr_status run_close(tsr_writer *w, tsr_store_txn *t, group_run *r, size_
     if (!r->open)
         return TSR_OK;
     r->open = false;
-    tsr_status s = tsr_store_txn_run_release(t);
+    tsr_status s = r->bare ? TSR_OK : tsr_store_txn_run_release(t);
     for (size_t i = r->first; s == TSR_OK && i < end; i++) {
         tsr_job *j = w->group[i];
         if (j->status == TSR_OK && j->settled)
             j->settled(j);
     }
     return s;
+}
+
+/* Rolls the run back: to its savepoint, or for a bare run the whole
+ * transaction, begun again (the same store txn object, the clock read
+ * anew: nothing of the group was answered yet). */
+static tsr_status run_rollback(tsr_writer *w, tsr_store_txn *t, const group_run *r)
+{
+    if (!r->bare)
+        return tsr_store_txn_run_rollback(t);
+    tsr_store_txn_abort(t);
+    tsr_store_txn *again;
+    tsr_status s = tsr_store_txn_begin(w->o.store, w->o.env, &again);
+    return s == TSR_OK && again != t ? TSR_ERR_INTERNAL : s;
 }
 
 /* Job k of the run failed after writing: undo the run, apply its earlier
@@ -248,7 +263,7 @@ static tsr_status run_undo(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t
                  w->group[k]->kind, tsr_status_name(w->group[k]->status), k - r->first);
     r->open = false;
     r->careful = true;
-    tsr_status s = tsr_store_txn_run_rollback(t);
+    tsr_status s = run_rollback(w, t, r);
     for (size_t i = r->first; s == TSR_OK && i < k; i++) {
         tsr_job *j = w->group[i];
         if (j->status != TSR_OK)
@@ -272,7 +287,11 @@ static tsr_status run_one(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t 
         return s;
     }
     if (!r->open) {
-        tsr_status s = tsr_store_txn_run_begin(t);
+        /* A run that opens the group needs no savepoint: the transaction
+         * is one. SQLite's sub-journal copy of every page the group
+         * touches (and its freeing at COMMIT) is then saved too. */
+        r->bare = i == 0;
+        tsr_status s = r->bare ? TSR_OK : tsr_store_txn_run_begin(t);
         if (s != TSR_OK)
             return s;
         r->open = true;

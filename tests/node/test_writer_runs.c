@@ -216,8 +216,9 @@ START_TEST(a_job_that_fails_without_writing_fails_alone)
 }
 END_TEST
 
-/* A dirty failure undoes the run: its earlier successful jobs are applied
- * again (once settled each), the failed one leaves nothing, an earlier
+/* A dirty failure undoes the run (here it opened the group: the whole
+ * transaction is rolled back and begun again): its earlier successful jobs
+ * are applied again (once settled each), the failed one leaves nothing, an earlier
  * clean failure stays failed without running again, later jobs run in
  * their own savepoints, a job that is not rerun_safe closes the run. */
 START_TEST(a_job_that_fails_after_writing_undoes_the_run_and_nothing_else)
@@ -269,6 +270,25 @@ START_TEST(a_job_that_is_not_rerun_safe_closes_the_run)
 }
 END_TEST
 
+/* A run after another job has a savepoint of its own: its undo rolls back
+ * only the run, the job before it stays, the run's earlier jobs again. */
+START_TEST(a_run_after_another_job_is_undone_to_its_savepoint)
+{
+    test_job jobs[5] = {{"x", ACT_OK}, {"a", ACT_OK}, {"b", ACT_OK}, {"c", ACT_FAIL_DIRTY},
+                        {"d", ACT_OK}};
+    bool safe[5] = {false, true, true, true, true};
+    tsr_status s[5];
+    run_group_of(jobs, safe, 5, s);
+    int applied[5] = {1, 2, 2, 1, 1};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(jobs[i].applied, applied[i]);
+    ck_assert_int_eq(s[3], TSR_ERR_LIMIT_EXCEEDED);
+    char names[128];
+    outbox_names(names, sizeof names);
+    ck_assert_str_eq(names, "x,a,b,d");
+}
+END_TEST
+
 static Suite *writer_runs_suite(void)
 {
     Suite *s = suite_create("writer_runs");
@@ -279,6 +299,7 @@ static Suite *writer_runs_suite(void)
     tcase_add_test(t, a_job_that_fails_without_writing_fails_alone);
     tcase_add_test(t, a_job_that_fails_after_writing_undoes_the_run_and_nothing_else);
     tcase_add_test(t, a_job_that_is_not_rerun_safe_closes_the_run);
+    tcase_add_test(t, a_run_after_another_job_is_undone_to_its_savepoint);
     suite_add_tcase(s, t);
     return s;
 }
