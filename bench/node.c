@@ -142,9 +142,10 @@ static void write_config(bench *b, const char *catalog, int64_t offset_ms)
             "\"draw_authority_key\":\"%s/authority.pub\",\"psk_table\":\"%s/psk.json\","
             "\"catalog_file\":\"%s\",\"tokens_dir\":\"%s/tokens\",\"allow_plain_coap\":true,"
             "\"coap_port\":%d,\"coaps_port\":%d,\"clock\":\"offset\",\"clock_offset_ms\":%lld,"
-            "\"log_level\":\"info\",\"max_stake_cents\":100000000,\"deferred_sync\":%s%s}",
+            "\"log_level\":\"%s\",\"max_stake_cents\":100000000,\"deferred_sync\":%s%s}",
             b->dir, b->dir, b->dir, b->dir, catalog, b->dir, b->port, b->port + 1,
-            (long long)offset_ms, b->inline_sync ? "false" : "true", group);
+            (long long)offset_ms, getenv("BENCH_LOG_LEVEL") ? getenv("BENCH_LOG_LEVEL") : "info",
+            b->inline_sync ? "false" : "true", group);
     fclose(f);
 }
 

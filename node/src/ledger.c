@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ledger_sql.h"
+#include "sales_batch.h"
 
 /* The chart of accounts: a name is one of these prefixes, followed by a key
  * when `keyed`. */
@@ -431,5 +432,6 @@ tsr_status tsr_ledger_check(tsr_store_conn *db, tsr_ledger_report *r)
             "ORDER BY id LIMIT 1", &bad, r, true);
     if (st == TSR_OK && bad)
         return TSR_ERR_LEDGER_NEGATIVE;
-    return st;
+    /* Retail sales posted per group against the tickets they sum. */
+    return st == TSR_OK ? tsr_sales_batch_check(db, &r->bad_tx_id) : st;
 }

@@ -4,6 +4,7 @@
  * session resolver; the module's init and fini.
  */
 #include "players_api.h"
+#include "sales_batch.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -414,6 +415,7 @@ void tsr_accounts_fini(tsr_server *srv)
         return;
     tsr_psp_destroy(s->psp);
     tsr_claim_guard_destroy(s->claim_guard);
+    tsr_sales_batch_free(s->sales);
     tsr_accounts_cfg_free(&s->cfg);
     sodium_memzero(s->psp_key, sizeof s->psp_key);
     free(s);

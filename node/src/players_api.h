@@ -29,6 +29,7 @@ typedef struct tsr_accounts_state {
     bool psp_key_set;
     tsr_psp *psp; /* created on first payment (the port is known then) */
     struct tsr_claim_guard *claim_guard; /* wrong validation codes per terminal */
+    struct tsr_sales_batch *sales; /* retail sales of the writer's group (writer thread) */
 } tsr_accounts_state;
 
 /* The state of the running module (borrowed); any thread. */

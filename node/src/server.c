@@ -502,6 +502,13 @@ void tsr_server_set_wallet_hooks(tsr_server *srv, const tsr_wallet_hooks *hooks)
         srv->wallet = *hooks;
 }
 
+void tsr_server_set_pending_hooks(tsr_server *srv, const tsr_pending_hooks *hooks)
+{
+    memset(&srv->pending, 0, sizeof srv->pending);
+    if (hooks)
+        srv->pending = *hooks;
+}
+
 const tsr_wallet_hooks *tsr_server_wallet_hooks(const tsr_server *srv)
 {
     return srv->has_wallet ? &srv->wallet : NULL;

@@ -39,6 +39,7 @@
 
 #include "job.h"
 #include "store.h"
+#include "writer.h"
 #include "tessera/env.h"
 #include "tessera/keys.h"
 #include "tessera/money.h"
@@ -259,6 +260,7 @@ typedef struct tsr_bet_charge {
     const char *ticket_id;    /* 32 hex chars: one call per ticket */
     tsr_cents stake;          /* > 0: this ticket's stake (one draw) */
     int64_t now_ns;
+    int64_t seq;              /* the ticket's outbox seq (charge only) */
 } tsr_bet_charge;
 
 /* Money and player checks the bet path runs through, on the writer thread
@@ -276,6 +278,9 @@ typedef struct tsr_wallet_hooks {
     void *arg;
 } tsr_wallet_hooks;
 void tsr_server_set_wallet_hooks(tsr_server *srv, const tsr_wallet_hooks *hooks);
+/* The writer's pending-state hooks (writer.h): the wallet's retail sales
+ * batch. Module init only (the writer copies them when it starts). */
+void tsr_server_set_pending_hooks(tsr_server *srv, const tsr_pending_hooks *hooks);
 const tsr_wallet_hooks *tsr_server_wallet_hooks(const tsr_server *srv);
 
 /* nodefinish: a guard runs on the CoAP thread after routing and caller

@@ -96,6 +96,7 @@ struct tsr_server {
     void *resolver_arg;
     tsr_wallet_hooks wallet;
     bool has_wallet;
+    tsr_pending_hooks pending; /* for the writer; zero: none */
     tsr_request_guard_fn guard; /* nodefinish: edge_module.c */
     void *guard_arg;
 

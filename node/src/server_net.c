@@ -206,6 +206,7 @@ static tsr_status start_writer(tsr_server *srv)
         .done_fd = srv->done_fd,
         .before_commit = run_group_hooks,
         .hook_arg = srv,
+        .pending = srv->pending,
     };
     tsr_status s = tsr_store_checkpoint_in_background(srv->store);
     if ((s == TSR_OK || s == TSR_ERR_EXISTS) && srv->cfg->deferred_sync)

@@ -7,6 +7,7 @@
 #include "ledger.h"
 #include "ledger_sql.h"
 #include "limits.h"
+#include "tessera/hash.h"
 
 /* Longest ticket id or request reference stored as a ledger ref. */
 #define REF_MAX 64
@@ -91,6 +92,33 @@ static tsr_status tx_amount(tsr_store_conn *db, const char *kind, const char *re
     return TSR_OK;
 }
 
+/* What a retail ticket's sale debited its float. A terminal's sales are
+ * posted per group ("sales", sales_batch.h), so the ticket row is the
+ * record: a ticket row is only ever written in the transaction that
+ * charged it, and ledger-check proves every "sales" posting sums exactly
+ * its tickets. Its stake when this terminal sold it for this game, else
+ * TSR_ERR_NOT_FOUND. */
+static tsr_status retail_sale_amount(tsr_store_conn *db, const char *terminal, const char *game,
+                                     const char *ticket_id, tsr_cents *amount)
+{
+    uint8_t id[16];
+    if (!terminal || tsr_hex_decode(id, sizeof id, ticket_id) != TSR_OK)
+        return TSR_ERR_NOT_FOUND;
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db,
+        "SELECT stake_cents FROM tickets WHERE id = ?1 AND terminal_id = ?2 AND game = ?3", &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_blob(s, 1, id, sizeof id, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, terminal, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, game, -1, SQLITE_STATIC);
+    if ((st = tsr_sql_row(s)) != TSR_OK)
+        return st;
+    *amount = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return TSR_OK;
+}
+
 tsr_status tsr_wallet_refund_bet(tsr_store_conn *db, const tsr_bettor *who, const char *game,
                                  tsr_cents stake, const char *ticket_id, int64_t now_ns,
                                  bool *applied)
@@ -102,6 +130,8 @@ tsr_status tsr_wallet_refund_bet(tsr_store_conn *db, const tsr_bettor *who, cons
         return TSR_ERR_ARG;
     tsr_cents paid = 0, done = 0;
     tsr_status st = tx_amount(db, "bet", ticket_id, acct, &paid);
+    if (st == TSR_ERR_NOT_FOUND && !who->player_id)
+        st = retail_sale_amount(db, who->terminal_id, game, ticket_id, &paid);
     if (st != TSR_OK)
         return st;
     if (paid != stake)

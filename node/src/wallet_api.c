@@ -10,6 +10,7 @@
 #include "exclusions.h"
 #include "limits.h"
 #include "players_api.h"
+#include "sales_batch.h"
 #include "server_int.h"
 #include "sessions.h"
 #include "wallet.h"
@@ -55,6 +56,32 @@ static tsr_status hook_charge(void *arg, tsr_store_txn *txn, const tsr_bet_charg
     tsr_bettor b = bettor_of(c->caller);
     return tsr_wallet_debit_for_bet(&s->acc, tsr_store_txn_conn(txn), &b, c->game, c->stake,
                                     c->ticket_id, c->now_ns);
+}
+
+/* A retail sale: counted in the group's sales batch (sales_batch.h), posted
+ * by the writer with the terminal's other sales of the group. The session
+ * is touched after the funds check, so a refused sale writes nothing. */
+static tsr_status hook_charge_retail(void *arg, tsr_store_txn *txn, const tsr_bet_charge *c)
+{
+    tsr_accounts_state *s = arg;
+    if (c->caller->kind != TSR_CALLER_TERMINAL)
+        return hook_charge(arg, txn, c);
+    tsr_status st = tsr_sales_batch_add(s->sales, tsr_store_txn_conn(txn), c->caller->terminal_id,
+                                        c->game, c->stake, c->seq);
+    return st == TSR_OK ? touch(s, txn, c->caller) : st;
+}
+
+static tsr_status sales_flush(void *arg, tsr_store_txn *txn)
+{
+    tsr_accounts_state *s = arg;
+    return tsr_sales_batch_flush(s->sales, tsr_store_txn_conn(txn), tsr_store_txn_now(txn).now_ns);
+}
+
+static size_t sales_mark(void *arg) { return tsr_sales_batch_mark(((tsr_accounts_state *)arg)->sales); }
+
+static void sales_revert(void *arg, size_t mark)
+{
+    tsr_sales_batch_revert(((tsr_accounts_state *)arg)->sales, mark);
 }
 
 static tsr_status hook_refund(void *arg, tsr_store_txn *txn, const tsr_bet_charge *c)
@@ -447,8 +474,13 @@ tsr_status tsr_wallet_api_init(tsr_server *srv, tsr_accounts_state *s)
     tsr_status st = TSR_OK;
     for (size_t i = 0; st == TSR_OK && i < sizeof routes / sizeof routes[0]; i++)
         st = tsr_server_route(srv, &routes[i]);
-    tsr_wallet_hooks hooks = {hook_charge, hook_refund, s};
-    if (st == TSR_OK)
+    tsr_wallet_hooks hooks = {hook_charge_retail, hook_refund, s};
+    tsr_pending_hooks pending = {sales_flush, sales_mark, sales_revert, s};
+    if (st == TSR_OK && !s->sales)
+        st = tsr_sales_batch_new(&s->sales);
+    if (st == TSR_OK) {
         tsr_server_set_wallet_hooks(srv, &hooks);
+        tsr_server_set_pending_hooks(srv, &pending);
+    }
     return st;
 }

@@ -190,8 +190,27 @@ static tsr_status run_apply(tsr_store_txn *t, tsr_job *j)
     return s;
 }
 
+/* ---- pending state of the group (writer.h tsr_pending_hooks) --------------------- */
+
+static size_t pending_mark(const tsr_writer *w)
+{
+    return w->o.pending.mark ? w->o.pending.mark(w->o.pending.arg) : 0;
+}
+
+static void pending_revert(const tsr_writer *w, size_t mark)
+{
+    if (w->o.pending.revert)
+        w->o.pending.revert(w->o.pending.arg, mark);
+}
+
+static tsr_status pending_flush(const tsr_writer *w, tsr_store_txn *t)
+{
+    return w->o.pending.flush ? w->o.pending.flush(w->o.pending.arg, t) : TSR_OK;
+}
+
 static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
 {
+    size_t mark = pending_mark(w);
     tsr_status s = tsr_store_txn_savepoint(t);
     if (s == TSR_OK) {
         s = run_apply(t, j);
@@ -202,10 +221,12 @@ static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
             tsr_log_error(w->o.env->log, "writer_rollback_failed", "job=%s status=%s", j->kind,
                           tsr_status_name(e));
     }
-    if (s != TSR_OK)
+    if (s != TSR_OK) {
         job_reset_reply(j);
-    else if (j->settled)
+        pending_revert(w, mark);
+    } else if (j->settled) {
         j->settled(j);
+    }
     j->status = s;
 }
 
@@ -223,6 +244,7 @@ typedef struct group_run {
     bool bare;    /* the run opened the group: the transaction is its savepoint */
     bool careful; /* a run was undone in this group: one savepoint per job */
     size_t first; /* the run's first job in w->group */
+    size_t pending_mark; /* the pending state when the run began */
 } group_run;
 
 /* Ends the open run: RELEASE, then the settled steps of its jobs, in
@@ -264,6 +286,7 @@ static tsr_status run_undo(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t
     r->open = false;
     r->careful = true;
     tsr_status s = run_rollback(w, t, r);
+    pending_revert(w, r->pending_mark);
     for (size_t i = r->first; s == TSR_OK && i < k; i++) {
         tsr_job *j = w->group[i];
         if (j->status != TSR_OK)
@@ -280,11 +303,17 @@ static tsr_status run_undo(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t
 static tsr_status run_one(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t i)
 {
     tsr_job *j = w->group[i];
-    if (!j->rerun_safe || r->careful) {
+    if (!j->rerun_safe) {
         tsr_status s = run_close(w, t, r, i);
+        if (s == TSR_OK)
+            s = pending_flush(w, t); /* the job sees the ledger whole */
         if (s == TSR_OK)
             run_job(w, t, j);
         return s;
+    }
+    if (r->careful) {
+        run_job(w, t, j);
+        return TSR_OK;
     }
     if (!r->open) {
         /* A run that opens the group needs no savepoint: the transaction
@@ -296,13 +325,16 @@ static tsr_status run_one(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t 
             return s;
         r->open = true;
         r->first = i;
+        r->pending_mark = pending_mark(w);
     }
     int64_t changes = tsr_store_txn_changes(t);
     tsr_store_seq_mark seq = tsr_store_txn_seq_mark(t);
+    size_t mark = pending_mark(w);
     j->status = run_apply(t, j);
     if (j->status == TSR_OK)
         return TSR_OK;
     job_reset_reply(j);
+    pending_revert(w, mark);
     if (tsr_store_txn_changes(t) == changes) {
         tsr_store_txn_seq_restore(t, seq);
         return TSR_OK;
@@ -369,6 +401,10 @@ static void run_group(tsr_writer *w, size_t *n)
     }
     if (s == TSR_OK)
         s = run_close(w, t, &run, ran);
+    if (s == TSR_OK)
+        s = pending_flush(w, t);
+    else
+        pending_revert(w, 0); /* the group fails: nothing of it stays */
     int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
     /* The hooks run even for a failed group: they also empty the per-group
      * state the settled jobs filled, and what they write goes with the abort. */

@@ -21,6 +21,20 @@
 
 typedef struct tsr_writer tsr_writer;
 
+/* State a module keeps in memory across the jobs of a group instead of
+ * writing it per job (the retail sales of sales_batch.h). The writer
+ * brackets every job with mark and, when the job fails, revert to its
+ * mark (also to a run's first mark when it rolls a run back); it calls
+ * flush, which writes the state into the group transaction, before every
+ * job that is not rerun_safe and before the group's before_commit, so
+ * every other job and the COMMIT see it written. All NULL: none. */
+typedef struct tsr_pending_hooks {
+    tsr_status (*flush)(void *arg, tsr_store_txn *t);
+    size_t (*mark)(void *arg);
+    void (*revert)(void *arg, size_t mark);
+    void *arg;
+} tsr_pending_hooks;
+
 typedef struct tsr_writer_opts {
     tsr_store *store;     /* borrowed */
     const tsr_env *env;   /* borrowed */
@@ -33,6 +47,7 @@ typedef struct tsr_writer_opts {
      * status fails the whole group: nothing of it commits. */
     tsr_status (*before_commit)(void *arg, tsr_store_txn *t);
     void *hook_arg;       /* borrowed: before_commit's argument */
+    tsr_pending_hooks pending; /* optional (see above) */
 } tsr_writer_opts;
 
 /* Starts the writer and auth threads. Owns *out. TSR_ERR_NOMEM,

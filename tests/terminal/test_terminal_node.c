@@ -437,15 +437,23 @@ static ledger_day ledger_of(const char *terminal, const char *day)
     "SELECT coalesce(" what ", 0) FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id " \
     "JOIN accounts a ON a.id = e.account_id WHERE a.name = ?1 AND t.at_ns >= ?2 AND t.at_ns < ?3" k
     ledger_day d = {
-        .sales = sql_int(db, KIND(" AND t.kind = 'bet'", "sum(e.amount)"), acct, lo, hi),
-        .sales_count = sql_int(db, KIND(" AND t.kind = 'bet'", "count(*)"), acct, lo, hi),
+        /* a sale is a "bet" posting of its own, or one ticket of a group's
+         * "sales" posting ("seq:<first>-<last>" of the terminal's tickets) */
+        .sales = sql_int(db, KIND(" AND t.kind IN ('bet', 'sales')", "sum(e.amount)"), acct, lo, hi),
+        .sales_count = sql_int(db, KIND(" AND t.kind = 'bet'", "count(*)"), acct, lo, hi) +
+                       sql_int(db, "SELECT count(*) FROM tickets k WHERE 'agent_float:' || k.terminal_id = ?1 "
+                                   "AND EXISTS (SELECT 1 FROM ledger_tx t JOIN ledger_entries e ON e.tx_id = t.id "
+                                   "JOIN accounts a ON a.id = e.account_id WHERE a.name = ?1 AND t.kind = 'sales' "
+                                   "AND t.at_ns >= ?2 AND t.at_ns < ?3 "
+                                   "AND k.seq BETWEEN CAST(substr(t.ref, 5, instr(t.ref, '-') - 5) AS INTEGER) "
+                                   "AND CAST(substr(t.ref, instr(t.ref, '-') + 1) AS INTEGER))", acct, lo, hi),
         .cancels = sql_int(db, KIND(" AND t.kind = 'refund'", "-sum(e.amount)"), acct, lo, hi),
         .cancels_count = sql_int(db, KIND(" AND t.kind = 'refund'", "count(*)"), acct, lo, hi),
         .payouts = sql_int(db, KIND(" AND t.kind = 'claim'", "-sum(e.amount)"), acct, lo, hi),
         .payouts_count = sql_int(db, KIND(" AND t.kind = 'claim'", "count(*)"), acct, lo, hi),
         .cash_in = sql_int(db, KIND(" AND t.kind = 'float_topup'", "-sum(e.amount)"), acct, lo, hi),
         .cash_out = sql_int(db, KIND(" AND t.kind = 'float_settle'", "sum(e.amount)"), acct, lo, hi),
-        .other = sql_int(db, KIND(" AND t.kind NOT IN ('bet','refund','claim','float_topup','float_settle')",
+        .other = sql_int(db, KIND(" AND t.kind NOT IN ('bet','sales','refund','claim','float_topup','float_settle')",
                                   "-sum(e.amount)"), acct, lo, hi),
         .moved = sql_int(db, KIND("", "-sum(e.amount)"), acct, lo, hi),
         .later = sql_int(db, KIND("", "-sum(e.amount)"), acct, hi, INT64_MAX),
