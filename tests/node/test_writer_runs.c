@@ -40,6 +40,42 @@ static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
 
+/* A module's pending state, as the retail sales batch keeps it: the jobs
+ * that counted something, in order. flush writes them as one outbox row
+ * "[a,b,...]", so the outbox shows where the writer flushed. */
+static char pending[64][8];
+static size_t n_pending;
+static bool use_pending;
+
+static tsr_status fake_flush(void *arg, tsr_store_txn *t)
+{
+    (void)arg;
+    char row[64 * 9 + 2] = "[";
+    for (size_t i = 0; i < n_pending; i++) {
+        if (i)
+            strcat(row, ",");
+        strncat(row, pending[i], sizeof pending[i] - 1);
+    }
+    strcat(row, "]");
+    int64_t seq;
+    tsr_status s = n_pending ? tsr_outbox_append(t, TSR_OUTBOX_TICKET, row, strlen(row), &seq)
+                             : TSR_OK;
+    n_pending = 0;
+    return s;
+}
+
+static size_t fake_mark(void *arg)
+{
+    (void)arg;
+    return n_pending;
+}
+
+static void fake_revert(void *arg, size_t mark)
+{
+    (void)arg;
+    n_pending = mark;
+}
+
 static void setup(void)
 {
     tsr_test_tmpdir("writer_runs", dir, sizeof dir);
@@ -50,6 +86,8 @@ static void setup(void)
     ck_assert_int_eq(tsr_store_open(&st, path, NULL), TSR_OK);
     settle_count = 0;
     gate_open = false;
+    use_pending = false;
+    n_pending = 0;
 }
 
 static void teardown(void)
@@ -65,6 +103,8 @@ static tsr_status test_apply(tsr_store_txn *t, tsr_job *j)
     test_job *tj = j->ctx;
     int64_t seq;
     tj->applied++;
+    if (use_pending && tj->what != ACT_GATE)
+        snprintf(pending[n_pending++], sizeof pending[0], "%s", tj->name);
     if (tj->what == ACT_GATE) {
         pthread_mutex_lock(&gate_mu);
         while (!gate_open)
@@ -160,6 +200,8 @@ static void run_group_of(test_job *jobs, const bool *rerun_safe, size_t n, tsr_s
     int done_fd = eventfd(0, EFD_NONBLOCK);
     tsr_writer_opts o = {.store = st, .env = &env, .queue_max = 64, .group_max = 64,
                          .auth_workers = 1, .done_fd = done_fd};
+    if (use_pending)
+        o.pending = (tsr_pending_hooks){fake_flush, fake_mark, fake_revert, NULL};
     tsr_writer *w;
     ck_assert_int_eq(tsr_writer_start(&w, &o), TSR_OK);
     test_job gate = {.name = "gate", .what = ACT_GATE};
@@ -289,6 +331,26 @@ START_TEST(a_run_after_another_job_is_undone_to_its_savepoint)
 }
 END_TEST
 
+/* Pending state follows the jobs: what a failed job counted is forgotten,
+ * an undone run forgets its jobs' counts (and counts them again when they
+ * are applied again), and it is flushed before a job that is not
+ * rerun_safe and before the COMMIT. */
+START_TEST(pending_state_is_reverted_with_failed_jobs_and_flushed_in_place)
+{
+    use_pending = true;
+    test_job jobs[8] = {{"a", ACT_OK}, {"b", ACT_FAIL_CLEAN}, {"c", ACT_OK},
+                        {"d", ACT_FAIL_DIRTY}, {"e", ACT_OK}, {"f", ACT_OK},
+                        {"g", ACT_FAIL_DIRTY}, {"h", ACT_OK}};
+    bool safe[8] = {true, true, true, true, true, false, true, true};
+    tsr_status s[8];
+    run_group_of(jobs, safe, 8, s);
+    char names[256];
+    outbox_names(names, sizeof names);
+    ck_assert_str_eq(names, "a,c,e,[a,c,e],f,h,[f,h]");
+    ck_assert_uint_eq(n_pending, 0);
+}
+END_TEST
+
 static Suite *writer_runs_suite(void)
 {
     Suite *s = suite_create("writer_runs");
@@ -300,6 +362,7 @@ static Suite *writer_runs_suite(void)
     tcase_add_test(t, a_job_that_fails_after_writing_undoes_the_run_and_nothing_else);
     tcase_add_test(t, a_job_that_is_not_rerun_safe_closes_the_run);
     tcase_add_test(t, a_run_after_another_job_is_undone_to_its_savepoint);
+    tcase_add_test(t, pending_state_is_reverted_with_failed_jobs_and_flushed_in_place);
     suite_add_tcase(s, t);
     return s;
 }
