@@ -309,10 +309,8 @@ static void touch_ctx_free(void *p)
 static void touch_on_read(tsr_accounts_state *s, tsr_server *srv, const char *token,
                           const tsr_session_info *si, int64_t now_ns)
 {
-    int64_t every = TSR_SESSION_READ_TOUCH_S * TSR_NS_PER_S;
-    if (s->cfg.session_idle_s * TSR_NS_PER_S / 4 < every)
-        every = s->cfg.session_idle_s * TSR_NS_PER_S / 4;
-    if (now_ns - si->last_seen_at_ns < every || strlen(token) >= TSR_TOKEN_HEX_SIZE)
+    if (now_ns - si->last_seen_at_ns < tsr_session_touch_every_ns(&s->acc) ||
+        strlen(token) >= TSR_TOKEN_HEX_SIZE)
         return;
     touch_ctx *c = calloc(1, sizeof *c);
     tsr_job *job = NULL;

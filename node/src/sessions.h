@@ -7,8 +7,8 @@
  * BLAKE2b-256, so a stolen copy of the database does not hold live tokens.
  * A session ends at its absolute expiry (session_ttl_s after login) or when
  * unused for session_idle_s ("used" = any request of the session: writes
- * touch it in their job, reads through a throttled touch job, see
- * TSR_SESSION_READ_TOUCH_S).
+ * touch it in their job, reads through a touch job, both at most once per
+ * tsr_session_touch_every_ns, see TSR_SESSION_READ_TOUCH_S).
  */
 #ifndef TSR_NODE_SESSIONS_H
 #define TSR_NODE_SESSIONS_H
@@ -41,6 +41,10 @@ typedef struct tsr_session_info {
  * idle expiry is then late by at most that much. */
 #define TSR_SESSION_READ_TOUCH_S 60
 
+/* TSR_SESSION_READ_TOUCH_S, or a quarter of the idle timeout when that is
+ * shorter: how often a session's use is recorded, by reads and writes. */
+int64_t tsr_session_touch_every_ns(const tsr_accounts *a);
+
 /* Creates a session for a player (agent_id 0, terminal_id NULL) or an agent
  * (player_id 0) and writes its token (hex) into token. Writer only. */
 tsr_status tsr_session_create(const tsr_accounts *a, tsr_store_conn *db, int64_t player_id,
@@ -53,8 +57,9 @@ tsr_status tsr_session_create(const tsr_accounts *a, tsr_store_conn *db, int64_t
 tsr_status tsr_session_check(const tsr_accounts *a, tsr_store_conn *db, const char *token,
                              int64_t now_ns, tsr_session_info *out) TSR_MUST_CHECK;
 
-/* Records use of a session (writer): pushes back the idle expiry. Same
- * errors as tsr_session_check, which it runs first. */
+/* Records use of a session (writer): pushes back the idle expiry, at most
+ * once per tsr_session_touch_every_ns (a use sooner after the last one
+ * writes nothing). Same errors as tsr_session_check, which it runs first. */
 tsr_status tsr_session_touch(const tsr_accounts *a, tsr_store_conn *db, const char *token,
                              int64_t now_ns) TSR_MUST_CHECK;
 

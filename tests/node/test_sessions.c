@@ -30,6 +30,22 @@ START_TEST(session_tokens_check_expire_and_log_out)
     ck_assert_int_eq(tsr_session_check(&f.acc, f.db, tok, f.now + idle + 5, &si), TSR_OK);
     ck_assert_int_eq(tsr_session_check(&f.acc, f.db, tok, f.now + 2 * idle, &si), TSR_ERR_SESSION_EXPIRED);
     ck_assert_int_eq(tsr_session_touch(&f.acc, f.db, tok, f.now + 2 * idle), TSR_ERR_SESSION_EXPIRED);
+    /* A use within the touch interval of the last one writes nothing and
+     * leaves the expiry where it was; one after it moves it. */
+    int64_t every = tsr_session_touch_every_ns(&f.acc), seen = f.now + idle - 1;
+    sqlite3 *h = tsr_store_conn_db(f.db);
+    ck_assert_int_ge(every, TSR_NS_PER_S);
+    ck_assert_int_le(every, idle / 4);
+    ck_assert_int_eq(tsr_session_check(&f.acc, f.db, tok, seen + 1, &si), TSR_OK);
+    ck_assert_int_eq(si.last_seen_at_ns, seen);
+    sqlite3_int64 changes = sqlite3_total_changes64(h);
+    ck_assert_int_eq(tsr_session_touch(&f.acc, f.db, tok, seen + every - 1), TSR_OK);
+    ck_assert_int_eq(sqlite3_total_changes64(h), changes);
+    ck_assert_int_eq(tsr_session_check(&f.acc, f.db, tok, seen + every - 1, &si), TSR_OK);
+    ck_assert_int_eq(si.last_seen_at_ns, seen);
+    ck_assert_int_eq(tsr_session_touch(&f.acc, f.db, tok, seen + every), TSR_OK);
+    ck_assert_int_eq(tsr_session_check(&f.acc, f.db, tok, seen + every, &si), TSR_OK);
+    ck_assert_int_eq(si.last_seen_at_ns, seen + every);
     /* Absolute expiry even when kept busy. */
     char tok2[TSR_TOKEN_HEX_SIZE];
     ck_assert_int_eq(tsr_session_create(&f.acc, f.db, p, 0, NULL, f.now, tok2, &exp), TSR_OK);
