@@ -24,8 +24,10 @@
  *   agent_cash           +1      -      cash agents paid the operator for float
  *
  * So a deposit debits psp_clearing and credits player:<id>; a bet debits
- * player:<id> (or agent_float:<terminal>) and credits sales:<game>; a refund
- * reverses that; an online prize debits prize_expense, credits player:<id>
+ * player:<id> and credits sales:<game> ("bet", one per ticket); a
+ * terminal's sales of a group commit debit agent_float:<terminal> and
+ * credit sales:<game> once ("sales", sales_batch.h); a refund reverses a
+ * ticket's sale; an online prize debits prize_expense, credits player:<id>
  * (and tax_withheld); a retail prize credits prize_payable, and paying it at
  * a terminal debits prize_payable and credits agent_float:<terminal>.
  *
@@ -95,8 +97,9 @@ typedef struct tsr_ledger_report {
 /* Verifies the whole ledger: every transaction has >= 2 entries summing to
  * zero and no entry is orphaned (TSR_ERR_LEDGER_UNBALANCED), every stored
  * balance equals normal * the sum of its entries (TSR_ERR_LEDGER_DRIFT), no
- * account with a floor is negative (TSR_ERR_LEDGER_NEGATIVE). Fills *r
- * (borrowed) in every case. Read-only. */
+ * account with a floor is negative (TSR_ERR_LEDGER_NEGATIVE), and the
+ * retail sales postings agree with their tickets (tsr_sales_batch_check:
+ * TSR_ERR_LEDGER_UNBALANCED). Fills *r (borrowed) in every case. Read-only. */
 tsr_status tsr_ledger_check(tsr_store_conn *db, tsr_ledger_report *r) TSR_MUST_CHECK;
 
 #endif
