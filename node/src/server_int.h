@@ -48,6 +48,24 @@ typedef struct pending_reply {
     struct pending_reply *hnext;       /* hash chain; free list when unused */
 } pending_reply;
 
+/* A GET's body that goes out block-wise (RFC 7959 Block2), kept for its
+ * later blocks: each block is a request of its own, and a body made again
+ * for each (a history page, a wallet) changes when a bet commits in
+ * between, so the client sees another ETag, starts over, and after a few
+ * tries gives up. Keyed by the client's session and the request's path and
+ * query; a block 0 stores it, a later block within the lifetime is cut
+ * from it. Direct-mapped: a collision only costs a client a fresh start. */
+#define TSR_SERVER_BLOCK_BODIES 256
+#define TSR_SERVER_BLOCK_BODY_TTL_NS (10 * TSR_NS_PER_S)
+_Static_assert((TSR_SERVER_BLOCK_BODIES & (TSR_SERVER_BLOCK_BODIES - 1)) == 0,
+               "block body slots are a power of two");
+typedef struct block_body {
+    const coap_session_t *sess; /* not referenced: compared only */
+    char *uri;                  /* owned: "path?query" */
+    char *text;                 /* owned: the body as sent in block 0 */
+    int64_t at_mono_ns;
+} block_body;
+
 /* The CoAP exchange behind a tsr_request. */
 typedef struct exchange {
     coap_resource_t *res;
@@ -62,6 +80,14 @@ typedef struct exchange {
     const uint8_t *body_of;
     size_t body_of_len;
 } exchange;
+
+/* The text to cut the requested block from (server_blocks.c): for a GET
+ * whose body needs blocks, block 0 keeps `text` and returns it; a later
+ * block returns the kept body of the same session and URI when it is
+ * fresh, else `text`. Anything else returns `text`. Never fails (out of
+ * memory: nothing kept). */
+const char *tsr_server_block_body(tsr_server *srv, const exchange *x, const char *text);
+void tsr_server_block_bodies_free(tsr_server *srv);
 
 struct tsr_server {
     const tsr_node_config *cfg;
@@ -118,6 +144,7 @@ struct tsr_server {
     size_t n_group_hooks;
 
     uint64_t requests, errors;
+    block_body block_bodies[TSR_SERVER_BLOCK_BODIES];
 };
 
 /* Creates a server (no sockets yet). Owns *out. Copies the key and PSKs. */

@@ -161,5 +161,6 @@ void tsr_server_destroy(tsr_server *srv)
     tsr_wipe(&srv->node_key, sizeof srv->node_key);
     free(srv->psks);
     free(srv->routes);
+    tsr_server_block_bodies_free(srv);
     free(srv);
 }
