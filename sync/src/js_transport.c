@@ -511,7 +511,14 @@ tsr_status tsr_js_pull_open(tsr_js_pull **out, tsr_js *js, const tsr_js_consumer
     jsErrCode ec = 0;
     natsStatus ns = js_PullSubscribe(&p->sub, js->js, spec->filter ? spec->filter : ">",
                                      spec->durable, NULL, &so, &ec);
+    /* The connection-wide limit (TSR_JS_SUB_PENDING_MAX msgs, hence 4 MiB)
+     * equals one fetch's byte cap: late answers plus the next one overflow
+     * it and cnats drops them silently. No count limit: the consumer's
+     * MaxAckPending already bounds what can be queued. */
+    if (ns == NATS_OK)
+        ns = natsSubscription_SetPendingLimits(p->sub, -1, TSR_JS_PULL_PENDING_BYTES);
     if (ns != NATS_OK) {
+        natsSubscription_Destroy(p->sub);
         free(p);
         return map(ns);
     }
@@ -527,6 +534,129 @@ void tsr_js_pull_close(tsr_js_pull *p)
     free(p);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Frees a list that take_msgs filled (its array is ours, not cnats's). */
+static void free_list(natsMsgList *l)
+{
+    for (int i = 0; i < l->Count; i++)
+        natsMsg_Destroy(l->Msgs[i]);
+    free(l->Msgs);
+    free(l);
+}
+
+/* Moves src's messages to the end of dst (growing it), then frees src. */
+static natsStatus take_msgs(natsMsgList *dst, natsMsgList *src)
+{
+    natsMsg **grown = realloc(dst->Msgs, (size_t)(dst->Count + src->Count) * sizeof *grown);
+    if (!grown && dst->Count + src->Count > 0) {
+        natsMsgList_Destroy(src);
+        return NATS_NO_MEMORY;
+    }
+    dst->Msgs = grown;
+    for (int i = 0; i < src->Count; i++) {
+        dst->Msgs[dst->Count++] = src->Msgs[i];
+        src->Msgs[i] = NULL; /* ours now: natsMsgList_Destroy skips NULLs */
+    }
+    natsMsgList_Destroy(src);
+    return NATS_OK;
+}
+
+/* Takes messages already queued on the subscription (answers to earlier
+ * pull requests that came after their fetch returned), one per cnats call:
+ * a batch of 1 that the queue fills sends no new pull request, and stays
+ * clear of cnats 3.4's _fetch overflow (it writes past its array when it
+ * drained half a batch or more from the queue and then asks the server;
+ * fixed upstream in nats.c PR #749). Stops a message short of the byte cap. */
+static natsStatus take_queued(tsr_js_pull *p, int max, natsMsgList *out)
+{
+    size_t bytes = 0;
+    int queued = 0;
+    while (out->Count < max && bytes + TSR_JS_MSG_MAX <= TSR_JS_FETCH_BYTES_MAX &&
+           natsSubscription_GetPending(p->sub, &queued, NULL) == NATS_OK && queued > 0) {
+        natsMsgList one = {0};
+        jsFetchRequest fr;
+        jsFetchRequest_Init(&fr);
+        fr.Batch = 1;
+        fr.NoWait = true; /* only status lines queued: ask, do not wait */
+        natsStatus ns = natsSubscription_FetchRequest(&one, p->sub, &fr);
+        if (ns != NATS_OK || one.Count == 0)
+            return ns == NATS_OK || ns == NATS_TIMEOUT || ns == NATS_NOT_FOUND ? NATS_OK : ns;
+        bytes += (size_t)natsMsg_GetDataLength(one.Msgs[0]);
+        if ((ns = take_msgs(out, &one)) != NATS_OK)
+            return ns;
+    }
+    return NATS_OK;
+}
+
+/* The description of the server's 409 that ends a pull request at its
+ * max_bytes. */
+#define STALE_MAX_BYTES "Exceeds MaxBytes"
+
+/* True when a fetch that brought nothing ended on a status line of an older
+ * pull request rather than on its own: a 408 before our deadline, a 409
+ * "Message Size Exceeds MaxBytes" (no message of ours exceeds the cap, so
+ * it cannot be this request's), or the one-shot slow-consumer report. */
+static bool stale_end(natsStatus ns, int64_t deadline)
+{
+    if (ns == NATS_SLOW_CONSUMER)
+        return true;
+    if (ns == NATS_TIMEOUT)
+        return mono_ms() < deadline;
+    const char *why = ns == NATS_ERR ? nats_GetLastError(NULL) : NULL;
+    return why && strstr(why, STALE_MAX_BYTES) != NULL;
+}
+
+/* One cnats pull of up to max messages (at most the byte cap) waiting until
+ * deadline; NoWait when wait_ms is 0. */
+static natsStatus pull_once(tsr_js_pull *p, int max, int64_t wait_ms, int64_t deadline,
+                            natsMsgList *out)
+{
+    natsMsgList got = {0};
+    jsFetchRequest fr;
+    jsFetchRequest_Init(&fr);
+    fr.Batch = max;
+    fr.MaxBytes = TSR_JS_FETCH_BYTES_MAX;
+    /* The server expires the request (cnats tells it 10 ms less than it
+     * waits itself); NoWait returns what is queued and asks the server,
+     * whose answer the next call takes from the queue. */
+    if (wait_ms == 0)
+        fr.NoWait = true;
+    else
+        fr.Expires = (deadline - mono_ms()) * INT64_C(1000000);
+    natsStatus ns = natsSubscription_FetchRequest(&got, p->sub, &fr);
+    if (ns == NATS_OK && got.Count == 0)
+        ns = NATS_TIMEOUT;
+    if (ns != NATS_OK)
+        return ns;
+    return take_msgs(out, &got);
+}
+
+/* Fills out: first what is already queued; only when nothing is, a pull
+ * request, asked again (within wait_ms) when it was cut short by a status
+ * line of an older request. */
+static natsStatus fetch_into(tsr_js_pull *p, int max, int64_t wait_ms, natsMsgList *out)
+{
+    int64_t deadline = mono_ms() + wait_ms;
+    natsStatus ns;
+    for (;;) {
+        if ((ns = take_queued(p, max, out)) != NATS_OK || out->Count > 0)
+            return ns;
+        if (wait_ms > 0 && deadline - mono_ms() < 1)
+            return NATS_TIMEOUT;
+        ns = pull_once(p, max, wait_ms, deadline, out);
+        if (ns == NATS_OK || !stale_end(ns, deadline))
+            return ns;
+        if (wait_ms == 0)
+            return NATS_TIMEOUT; /* nothing of ours yet: the next call takes it */
+    }
+}
+
 tsr_status tsr_js_fetch(tsr_js_pull *p, int max, int64_t wait_ms, tsr_js_msgs *out)
 {
     memset(out, 0, sizeof *out);
@@ -535,23 +665,21 @@ tsr_status tsr_js_fetch(tsr_js_pull *p, int max, int64_t wait_ms, tsr_js_msgs *o
     natsMsgList *list = calloc(1, sizeof *list);
     if (!list)
         return TSR_ERR_NOMEM;
-    jsFetchRequest fr;
-    jsFetchRequest_Init(&fr);
-    fr.Batch = max;
-    fr.MaxBytes = TSR_JS_FETCH_BYTES_MAX;
-    /* The server expires the request; NoWait answers at once when empty.
-     * cnats waits Expires plus its own margin, which bounds the call. */
-    if (wait_ms == 0)
-        fr.NoWait = true;
-    else
-        fr.Expires = wait_ms * INT64_C(1000000);
-    natsStatus ns = natsSubscription_FetchRequest(list, p->sub, &fr);
-    if (ns == NATS_OK && list->Count == 0)
-        ns = NATS_TIMEOUT;
-    if (ns != NATS_OK) {
-        natsMsgList_Destroy(list);
-        free(list);
-        return ns == NATS_NOT_FOUND ? TSR_ERR_TIMEOUT : map(ns);
+    int64_t dropped_before = 0, dropped_after = 0;
+    natsSubscription_GetDropped(p->sub, &dropped_before);
+    natsStatus ns = fetch_into(p, max, wait_ms, list);
+    natsSubscription_GetDropped(p->sub, &dropped_after);
+    if (dropped_after > dropped_before) /* back only after the consumer's AckWait */
+        tsr_log_warn(p->js->log, "js_fetch_dropped", "count=%lld",
+                     (long long)(dropped_after - dropped_before));
+    /* Messages we hold are delivered to us: they are returned even when the
+     * call also ended on an error (dropping them would stall them until
+     * the consumer's AckWait). */
+    if (list->Count == 0) {
+        free_list(list);
+        if (ns == NATS_OK || ns == NATS_NOT_FOUND || ns == NATS_SLOW_CONSUMER)
+            ns = NATS_TIMEOUT;
+        return map(ns);
     }
     out->list_ = list;
     out->count = list->Count;
@@ -632,8 +760,7 @@ void tsr_js_msgs_free(tsr_js_msgs *m)
 {
     if (!m || !m->list_)
         return;
-    natsMsgList_Destroy(m->list_);
-    free(m->list_);
+    free_list(m->list_);
     m->list_ = NULL;
     m->count = 0;
 }

@@ -44,6 +44,11 @@
  * ended, and those messages come back only after AckWait (measured: 30 s
  * stalls in bench-ingest). */
 #define TSR_JS_FETCH_BYTES_MAX (4 * 1024 * 1024)
+/* Bytes a pull subscription may hold queued before cnats drops (silently:
+ * the dropped messages come back only after the consumer's AckWait). Late
+ * answers of an earlier pull request and the current answer must both fit:
+ * 16 fetch caps, as cnats's own default (64 MiB). */
+#define TSR_JS_PULL_PENDING_BYTES (16 * TSR_JS_FETCH_BYTES_MAX)
 /* Bytes of a message we accept: NATS's default max_payload. */
 #define TSR_JS_MSG_MAX (1024 * 1024)
 /* Subscription messages buffered by cnats before it drops (slow consumer). */
