@@ -38,11 +38,11 @@
 /* Messages per fetch: enough to amortise the round trip (the measured
  * fetch(256)+ack rate is ~200k msgs/s), small enough to bound memory. */
 #define TSR_JS_FETCH_MAX 256
-/* Bytes one fetch may bring (the server stops the batch there). Without a
- * cap, 256 half-megabyte ticket batches take longer to arrive than a short
- * pull request lives; cnats 3.4 drops what arrives after its request
- * ended, and those messages come back only after AckWait (measured: 30 s
- * stalls in bench-ingest). */
+/* Bytes one pull request may bring (the server stops the batch there).
+ * Without a cap, 256 half-megabyte ticket batches take longer to arrive
+ * than a short pull request lives. (The 30 s stalls once blamed on cnats
+ * dropping late answers were most likely our 4 MiB subscription queue limit
+ * dropping them: see TSR_JS_PULL_PENDING_BYTES.) */
 #define TSR_JS_FETCH_BYTES_MAX (4 * 1024 * 1024)
 /* Bytes a pull subscription may hold queued before cnats drops (silently:
  * the dropped messages come back only after the consumer's AckWait). Late
@@ -177,9 +177,17 @@ typedef struct tsr_js_msgs {
     int count;
 } tsr_js_msgs;
 
-/* Fetches up to max (1..TSR_JS_FETCH_MAX) messages, waiting at most wait_ms
- * (0: only what is ready now). TSR_OK with count >= 1, TSR_ERR_TIMEOUT when
- * none came, TSR_ERR_UNAVAILABLE when disconnected, TSR_ERR_JS, TSR_ERR_ARG.
+/* Fetches up to max (1..TSR_JS_FETCH_MAX) messages, waiting at most wait_ms.
+ * Answers that reached us after an earlier call returned are handed over
+ * first, in order, without a new pull request; only when none are queued
+ * does it ask the server. wait_ms 0 asks without waiting: it returns what
+ * is already here, and the server's answer is for the next call. Bytes: a
+ * pull brings at most TSR_JS_FETCH_BYTES_MAX; a call may add a few queued
+ * late answers to it (never more than twice the cap). TSR_OK with count
+ * >= 1, TSR_ERR_TIMEOUT when none came, TSR_ERR_UNAVAILABLE when
+ * disconnected, TSR_ERR_JS, TSR_ERR_ARG. A message is lost to us only if
+ * more than TSR_JS_PULL_PENDING_BYTES pile up unread (logged as
+ * js_fetch_dropped); it then comes back after the consumer's AckWait.
  * On success the caller owns *out (tsr_js_msgs_free). */
 tsr_status tsr_js_fetch(tsr_js_pull *p, int max, int64_t wait_ms, tsr_js_msgs *out) TSR_MUST_CHECK;
 
