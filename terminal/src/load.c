@@ -17,8 +17,6 @@
 #define DEFAULT_WINDOW 4096
 /* A cancel needs a ticket sold earlier; a claim needs a ticket id too. */
 #define LATE_SEND_NS (1 * TSR_NS_PER_MS)
-/* The longest nap between two sends due less than a millisecond apart. */
-#define SEND_NAP_MAX_NS (250 * 1000)
 
 static const char *const op_names[TSR_OP_COUNT_] = {"bet", "history", "wallet", "ticket", "cancel",
                                                      "claim"};
@@ -302,16 +300,6 @@ static void progress(load_run *r, int64_t t, int64_t *next_ns, uint64_t *last_se
     *next_ns += TSR_NS_PER_S;
 }
 
-/* The next send is due in less than a millisecond, and libcoap waits in
- * whole milliseconds: polling again at once spun (an epoll_wait and a
- * timerfd_settime a turn, ~0.75 of a core at 15,000 requests/s). A short
- * nap keeps the send on time within the timer's slack. */
-static void nap_until_due(int64_t gap_ns)
-{
-    struct timespec ts = {0, gap_ns < SEND_NAP_MAX_NS ? gap_ns : SEND_NAP_MAX_NS};
-    nanosleep(&ts, NULL);
-}
-
 /* Open loop: request k goes at sched(k), whatever happened to k-1. A full
  * window delays the send but not the intended time. */
 static void run_open(load_run *r, const tsr_sched *s)
@@ -339,10 +327,8 @@ static void run_open(load_run *r, const tsr_sched *s)
         }
         progress(r, t, &next_progress, &last);
         /* a full window waits for answers (1 ms) instead of spinning */
-        int64_t gap = due - now_ns(r), wait = full ? 1 : gap / TSR_NS_PER_MS;
+        int64_t wait = full ? 1 : (due - now_ns(r)) / TSR_NS_PER_MS;
         poll_all(r, wait > 0 ? (int)(wait > 100 ? 100 : wait) : 0);
-        if (wait == 0 && gap > 0)
-            nap_until_due(gap);
     }
 }
 
