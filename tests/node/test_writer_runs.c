@@ -51,12 +51,16 @@ static tsr_status fake_flush(void *arg, tsr_store_txn *t)
 {
     (void)arg;
     char row[64 * 9 + 2] = "[";
+    size_t len = 1;
     for (size_t i = 0; i < n_pending; i++) {
+        size_t n = strnlen(pending[i], sizeof pending[i]);
         if (i)
-            strcat(row, ",");
-        strncat(row, pending[i], sizeof pending[i] - 1);
+            row[len++] = ',';
+        memcpy(row + len, pending[i], n);
+        len += n;
     }
-    strcat(row, "]");
+    row[len++] = ']';
+    row[len] = '\0';
     int64_t seq;
     tsr_status s = n_pending ? tsr_outbox_append(t, TSR_OUTBOX_TICKET, row, strlen(row), &seq)
                              : TSR_OK;
