@@ -241,6 +241,11 @@ static tsr_status bets_group_audit(void *arg, tsr_store_txn *txn)
 {
     tsr_core *c = arg;
     core_bet_group *g = &c->bet_group;
+    if (!txn) { /* the group failed: its tickets are gone */
+        tsr_receipts_clear(&c->receipts);
+        memset(g, 0, sizeof *g);
+        return TSR_OK;
+    }
     tsr_status rs = tsr_receipts_close(&c->receipts, txn, tsr_server_node_key(c->srv),
                                        tsr_server_node_id(c->srv));
     if (rs != TSR_OK) {

@@ -225,7 +225,8 @@ tsr_status tsr_server_add_tick(tsr_server *srv, tsr_server_tick_fn fn, void *arg
 /* A function the writer thread calls once per group transaction, after the
  * group's jobs and before its COMMIT (one record per group instead of one
  * per job: the bets' audit row). A non-OK status fails the whole group (no
- * job of it commits; each gets that error). At most
+ * job of it commits; each gets that error). Called with txn NULL when the
+ * group failed before: forget what the group's jobs left, write nothing. At most
  * TSR_SERVER_GROUP_HOOKS_MAX; TSR_ERR_TOO_LARGE beyond. Module init only. */
 #define TSR_SERVER_GROUP_HOOKS_MAX 4
 typedef tsr_status (*tsr_server_group_fn)(void *arg, tsr_store_txn *txn);

@@ -448,6 +448,11 @@ tsr_status tsr_store_txn_run_rollback(tsr_store_txn *t)
     return s == TSR_OK ? txn_exec(t, "RELEASE run") : s;
 }
 
+bool tsr_store_txn_lost(const tsr_store_txn *t)
+{
+    return t->open && sqlite3_get_autocommit(t->store->writer->db);
+}
+
 int64_t tsr_store_txn_changes(const tsr_store_txn *t)
 {
     return (int64_t)sqlite3_total_changes64(t->store->writer->db);

@@ -165,6 +165,11 @@ tsr_status tsr_store_txn_rollback_to(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_run_begin(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_run_release(tsr_store_txn *t) TSR_MUST_CHECK;
 tsr_status tsr_store_txn_run_rollback(tsr_store_txn *t) TSR_MUST_CHECK;
+/* True when SQLite rolled the whole transaction back behind our back (it
+ * does on SQLITE_FULL, I/O errors and a few others, whatever savepoints
+ * were open): the connection is in autocommit again, so any further
+ * statement would commit on its own. The writer fails the group then. */
+bool tsr_store_txn_lost(const tsr_store_txn *t);
 /* Rows changed so far on the write connection (sqlite3_total_changes64):
  * a job in a run that fails with this number unchanged wrote nothing. */
 int64_t tsr_store_txn_changes(const tsr_store_txn *t);

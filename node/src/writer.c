@@ -287,7 +287,7 @@ static tsr_status run_undo(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t
     r->careful = true;
     tsr_status s = run_rollback(w, t, r);
     pending_revert(w, r->pending_mark);
-    for (size_t i = r->first; s == TSR_OK && i < k; i++) {
+    for (size_t i = r->first; s == TSR_OK && i < k && !tsr_store_txn_lost(t); i++) {
         tsr_job *j = w->group[i];
         if (j->status != TSR_OK)
             continue; /* failed without writing: fails again the same way */
@@ -392,7 +392,8 @@ static void run_group(tsr_writer *w, size_t *n)
     group_run run = {0};
     for (;;) {
         for (; s == TSR_OK && ran < *n; ran++)
-            s = run_one(w, t, &run, ran);
+            if ((s = run_one(w, t, &run, ran)) == TSR_OK && tsr_store_txn_lost(t))
+                s = TSR_ERR_IO; /* no statement may run in autocommit now */
         if (s != TSR_OK || !grow_group(w, n))
             break;
         /* the new jobs came after BEGIN: their cutoff checks need the time
@@ -403,18 +404,21 @@ static void run_group(tsr_writer *w, size_t *n)
         s = run_close(w, t, &run, ran);
     if (s == TSR_OK)
         s = pending_flush(w, t);
-    else
-        pending_revert(w, 0); /* the group fails: nothing of it stays */
+    if (s == TSR_OK && w->o.before_commit)
+        s = w->o.before_commit(w->o.hook_arg, t);
+    if (s == TSR_OK && tsr_store_txn_lost(t))
+        s = TSR_ERR_IO;
     int64_t t1 = tsr_clock_mono_ns(w->o.env->clock);
-    /* The hooks run even for a failed group: they also empty the per-group
-     * state the settled jobs filled, and what they write goes with the abort. */
-    tsr_status hs = w->o.before_commit ? w->o.before_commit(w->o.hook_arg, t) : TSR_OK;
-    if (s == TSR_OK)
-        s = hs;
-    if (s != TSR_OK)
-        tsr_store_txn_abort(t);
-    else
+    if (s == TSR_OK) {
         s = tsr_store_txn_commit(t);
+    } else {
+        /* nothing of the group stays: the modules forget what its jobs
+         * left in memory (written nothing: the transaction may be gone) */
+        tsr_store_txn_abort(t);
+        pending_revert(w, 0);
+        if (w->o.before_commit)
+            (void)w->o.before_commit(w->o.hook_arg, NULL);
+    }
     if (s != TSR_OK)
         fail_group(w, *n, s);
     tsr_log_debug(w->o.env->log, "group_committed", "jobs=%zu apply_us=%lld commit_us=%lld", *n,

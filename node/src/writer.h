@@ -46,6 +46,8 @@ typedef struct tsr_writer_opts {
      * its COMMIT (per-group records such as the bets' audit row). A non-OK
      * status fails the whole group: nothing of it commits. */
     tsr_status (*before_commit)(void *arg, tsr_store_txn *t);
+    /* (also called with t NULL when the group failed: forget the per-group
+     * state, write nothing) */
     void *hook_arg;       /* borrowed: before_commit's argument */
     tsr_pending_hooks pending; /* optional (see above) */
 } tsr_writer_opts;

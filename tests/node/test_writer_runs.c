@@ -20,7 +20,9 @@ typedef enum act {
     ACT_OK,         /* appends its outbox row */
     ACT_FAIL_CLEAN, /* reserves a seq, then fails having written nothing */
     ACT_FAIL_DIRTY, /* appends its outbox row, then fails */
-    ACT_GATE        /* waits for the test to open the gate: holds the writer */
+    ACT_GATE,       /* waits for the test to open the gate: holds the writer */
+    ACT_LOSE_TXN    /* appends its row, then the transaction is gone, as SQLite
+                       rolls it all back on SQLITE_FULL or an I/O error */
 } act;
 
 typedef struct test_job {
@@ -123,6 +125,12 @@ static tsr_status test_apply(tsr_store_txn *t, tsr_job *j)
     tsr_status s = tsr_outbox_append(t, TSR_OUTBOX_TICKET, tj->name, strlen(tj->name), &seq);
     if (s != TSR_OK)
         return s;
+    if (tj->what == ACT_LOSE_TXN) {
+        ck_assert_int_eq(sqlite3_exec(tsr_store_conn_db(tsr_store_txn_conn(t)), "ROLLBACK", NULL,
+                                      NULL, NULL),
+                         SQLITE_OK);
+        return TSR_ERR_IO;
+    }
     return tj->what == ACT_FAIL_DIRTY ? TSR_ERR_LIMIT_EXCEEDED : TSR_OK;
 }
 
@@ -208,6 +216,7 @@ static void run_group_of(test_job *jobs, const bool *rerun_safe, size_t n, tsr_s
         o.pending = (tsr_pending_hooks){fake_flush, fake_mark, fake_revert, NULL};
     tsr_writer *w;
     ck_assert_int_eq(tsr_writer_start(&w, &o), TSR_OK);
+    gate_open = false; /* closed again for each group a test runs */
     test_job gate = {.name = "gate", .what = ACT_GATE};
     submit(w, &gate, false);
     for (int i = 0; i < 500 && gate.applied == 0; i++)
@@ -355,6 +364,45 @@ START_TEST(pending_state_is_reverted_with_failed_jobs_and_flushed_in_place)
 }
 END_TEST
 
+/* SQLite rolls the whole transaction back on some errors (SQLITE_FULL,
+ * I/O errors) whatever savepoints were open. Nothing may then run in
+ * autocommit (each row would commit on its own): in a run that opened the
+ * group, the undo begins the transaction again and applies the jobs before
+ * the failed one anew, so the group commits whole without it; anywhere
+ * else the whole group fails, nothing of it written, not even its hooks. */
+START_TEST(a_transaction_sqlite_rolled_back_is_never_written_in_autocommit)
+{
+    bool safe[3][4] = {{true, true, true, true},    /* bare run: begun again */
+                       {false, true, true, true},   /* savepoint run after a job */
+                       {true, false, false, true}}; /* the job in its own savepoint */
+    const char *written = "a,b,d,[a,b,d]"; /* shape 0 wrote it, the others nothing */
+    for (int k = 0; k < 3; k++) {
+        use_pending = true;
+        n_pending = 0;
+        test_job jobs[4] = {{"a", ACT_OK}, {"b", ACT_OK}, {"c", ACT_LOSE_TXN}, {"d", ACT_OK}};
+        if (k == 2)
+            jobs[1].what = ACT_LOSE_TXN, jobs[2].what = ACT_OK;
+        tsr_status s[4];
+        run_group_of(jobs, safe[k], 4, s);
+        for (int i = 0; i < 4; i++) {
+            bool lost = jobs[i].what == ACT_LOSE_TXN;
+            if (k == 0)
+                ck_assert_int_eq(s[i], lost ? TSR_ERR_IO : TSR_OK);
+            else
+                ck_assert_msg(s[i] != TSR_OK, "shape %d: job %d succeeded in a lost transaction",
+                              k, i);
+            if (k == 0) /* (a job settled in a group that then failed is
+                           forgotten by the hooks' discard, t NULL) */
+                ck_assert_int_eq(jobs[i].settled, lost ? 0 : 1);
+        }
+        char names[256];
+        outbox_names(names, sizeof names);
+        ck_assert_str_eq(names, written);
+        ck_assert_uint_eq(n_pending, 0);
+    }
+}
+END_TEST
+
 static Suite *writer_runs_suite(void)
 {
     Suite *s = suite_create("writer_runs");
@@ -367,6 +415,7 @@ static Suite *writer_runs_suite(void)
     tcase_add_test(t, a_job_that_is_not_rerun_safe_closes_the_run);
     tcase_add_test(t, a_run_after_another_job_is_undone_to_its_savepoint);
     tcase_add_test(t, pending_state_is_reverted_with_failed_jobs_and_flushed_in_place);
+    tcase_add_test(t, a_transaction_sqlite_rolled_back_is_never_written_in_autocommit);
     suite_add_tcase(s, t);
     return s;
 }
