@@ -21,17 +21,27 @@ static void requested_block(const coap_pdu_t *pdu, uint32_t *num, size_t *size)
     }
 }
 
-/* "path?query" of the request (owned), or NULL. */
-static char *uri_of(const exchange *x)
+/* Room for the caller part of a key: "p:<id>|" or "t:<terminal>|". */
+#define CALLER_KEY_MAX (TSR_CALLER_ID_MAX + 24)
+
+/* The key of a kept body (owned), or NULL: the caller (a client session
+ * object can be freed and its address reused by another client) and
+ * "path?query". */
+static char *key_of(const exchange *x)
 {
+    char who[CALLER_KEY_MAX];
+    const tsr_caller *c = x->caller;
+    int wl = snprintf(who, sizeof who, "%d:%lld:%s|", (int)c->kind, (long long)c->player_id,
+                      c->kind == TSR_CALLER_TERMINAL ? c->terminal_id : "");
     coap_string_t *p = coap_get_uri_path(x->pdu);
     size_t plen = p ? p->length : 0, qlen = x->query ? x->query->length : 0;
-    char *u = malloc(plen + qlen + 2);
+    char *u = wl > 0 && (size_t)wl < sizeof who ? malloc((size_t)wl + plen + qlen + 2) : NULL;
     if (u) {
-        memcpy(u, p ? (const char *)p->s : "", plen);
-        u[plen] = '?';
-        memcpy(u + plen + 1, x->query ? (const char *)x->query->s : "", qlen);
-        u[plen + 1 + qlen] = '\0';
+        memcpy(u, who, (size_t)wl);
+        memcpy(u + wl, p ? (const char *)p->s : "", plen);
+        u[wl + plen] = '?';
+        memcpy(u + wl + plen + 1, x->query ? (const char *)x->query->s : "", qlen);
+        u[wl + plen + 1 + qlen] = '\0';
     }
     coap_delete_string(p);
     return u;
@@ -68,14 +78,14 @@ static const char *keep(tsr_server *srv, block_body *b, const exchange *x, char 
 
 const char *tsr_server_block_body(tsr_server *srv, const exchange *x, const char *text)
 {
-    if (!x->pdu || coap_pdu_get_code(x->pdu) != COAP_REQUEST_CODE_GET)
+    if (!x->pdu || !x->caller || coap_pdu_get_code(x->pdu) != COAP_REQUEST_CODE_GET)
         return text;
     uint32_t num;
     size_t size, len = strlen(text);
     requested_block(x->pdu, &num, &size);
     bool blocks = num > 0 || (size && len > size) ||
                   len + BLOCK_REPLY_OVERHEAD > coap_session_max_pdu_size(x->sess);
-    char *uri = blocks ? uri_of(x) : NULL;
+    char *uri = blocks ? key_of(x) : NULL;
     if (!uri)
         return text;
     block_body *b = &srv->block_bodies[slot_of(x->sess, uri)];

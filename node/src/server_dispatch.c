@@ -163,6 +163,7 @@ void tsr_server_dispatch(tsr_server *srv, exchange *x)
         fail(srv, &req, s);
         return;
     }
+    x->caller = &req.caller;
     if (!srv->guard || !srv->guard(srv->guard_arg, srv, &req)) /* nodefinish: rate, geo */
         req.route->handler(srv, &req);
     if (!x->replied) {

@@ -52,8 +52,8 @@ typedef struct pending_reply {
  * later blocks: each block is a request of its own, and a body made again
  * for each (a history page, a wallet) changes when a bet commits in
  * between, so the client sees another ETag, starts over, and after a few
- * tries gives up. Keyed by the client's session and the request's path and
- * query; a block 0 stores it, a later block within the lifetime is cut
+ * tries gives up. Keyed by the client's session, the caller and the
+ * request's path and query; a block 0 stores it, a later block within the lifetime is cut
  * from it. Direct-mapped: a collision only costs a client a fresh start. */
 #define TSR_SERVER_BLOCK_BODIES 256
 #define TSR_SERVER_BLOCK_BODY_TTL_NS (10 * TSR_NS_PER_S)
@@ -61,7 +61,7 @@ _Static_assert((TSR_SERVER_BLOCK_BODIES & (TSR_SERVER_BLOCK_BODIES - 1)) == 0,
                "block body slots are a power of two");
 typedef struct block_body {
     const coap_session_t *sess; /* not referenced: compared only */
-    char *uri;                  /* owned: "path?query" */
+    char *uri;                  /* owned: the caller, then "path?query" */
     char *text;                 /* owned: the body as sent in block 0 */
     int64_t at_mono_ns;
 } block_body;
@@ -79,6 +79,9 @@ typedef struct exchange {
     json_t *body_obj;
     const uint8_t *body_of;
     size_t body_of_len;
+    /* Who asked, once the dispatch established it (else NULL): a kept
+     * block-wise body is only ever cut again for the same caller. */
+    const tsr_caller *caller;
 } exchange;
 
 /* The text to cut the requested block from (server_blocks.c): for a GET
