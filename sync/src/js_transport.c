@@ -34,6 +34,9 @@ struct tsr_js {
     tsr_js_ack ring[TSR_JS_ASYNC_MAX];
     size_t ring_head, ring_len;
     tsr_js_stream_spec specs[7];
+    /* Closed subscriptions, freed only once the connection is closed. */
+    natsSubscription **retired;
+    size_t retired_len, retired_cap;
 };
 
 struct tsr_js_pull {
@@ -42,6 +45,7 @@ struct tsr_js_pull {
 };
 
 struct tsr_js_sub {
+    tsr_js *js;
     natsSubscription *sub;
 };
 
@@ -225,6 +229,37 @@ tsr_status tsr_js_connect(tsr_js **out, const tsr_js_opts *o)
     return TSR_OK;
 }
 
+/* cnats 3.4.1 takes a subscription from its table and locks it with no
+ * reference held: a subscription destroyed while the connection's reader
+ * thread holds a message for it is read after free (a crash in CI; fixed
+ * upstream in nats.c 0a7dd28b). So a closed subscription is only parked
+ * here, and destroyed by tsr_js_close after the reader thread is gone. If
+ * the list cannot grow the subscription is leaked: never freed early. */
+static void retire_sub(tsr_js *js, natsSubscription *sub)
+{
+    pthread_mutex_lock(&js->mu);
+    if (js->retired_len == js->retired_cap) {
+        size_t cap = js->retired_cap ? js->retired_cap * 2 : 8;
+        natsSubscription **grown = realloc(js->retired, cap * sizeof *grown);
+        if (grown) {
+            js->retired = grown;
+            js->retired_cap = cap;
+        }
+    }
+    if (js->retired_len < js->retired_cap)
+        js->retired[js->retired_len++] = sub;
+    pthread_mutex_unlock(&js->mu);
+}
+
+static void destroy_retired(tsr_js *js)
+{
+    for (size_t i = 0; i < js->retired_len; i++)
+        natsSubscription_Destroy(js->retired[i]);
+    free(js->retired);
+    js->retired = NULL;
+    js->retired_len = js->retired_cap = 0;
+}
+
 void tsr_js_close(tsr_js *js)
 {
     if (!js)
@@ -245,6 +280,8 @@ void tsr_js_close(tsr_js *js)
             rc = pthread_cond_timedwait(&js->closed_cv, &js->mu, &until);
         bool closed = js->closed;
         pthread_mutex_unlock(&js->mu);
+        if (closed)
+            destroy_retired(js); /* the reader thread is gone */
         natsConnection_Destroy(js->nc);
         if (!closed) {
             tsr_log_error(js->log, "nats_close_stuck", "seconds=%d: left allocated", CLOSE_WAIT_S);
@@ -518,7 +555,8 @@ tsr_status tsr_js_pull_open(tsr_js_pull **out, tsr_js *js, const tsr_js_consumer
     if (ns == NATS_OK)
         ns = natsSubscription_SetPendingLimits(p->sub, -1, TSR_JS_PULL_PENDING_BYTES);
     if (ns != NATS_OK) {
-        natsSubscription_Destroy(p->sub);
+        if (p->sub)
+            retire_sub(js, p->sub);
         free(p);
         return map(ns);
     }
@@ -530,7 +568,9 @@ void tsr_js_pull_close(tsr_js_pull *p)
 {
     if (!p)
         return;
-    natsSubscription_Destroy(p->sub); /* Destroy, not Unsubscribe: keep the durable */
+    /* Destroyed with the connection: closed by then, so no UNSUB is sent
+     * and the durable consumer stays. */
+    retire_sub(p->js, p->sub);
     free(p);
 }
 
@@ -775,12 +815,14 @@ tsr_status tsr_js_sub_open(tsr_js_sub **out, tsr_js *js, const char *subject)
     tsr_js_sub *s = calloc(1, sizeof *s);
     if (!s)
         return TSR_ERR_NOMEM;
+    s->js = js;
     natsStatus ns = natsConnection_SubscribeSync(&s->sub, js->nc, subject);
     if (ns == NATS_OK)
         ns = natsSubscription_SetPendingLimits(s->sub, TSR_JS_SUB_PENDING_MAX,
                                                TSR_JS_SUB_PENDING_MAX * 1024);
     if (ns != NATS_OK) {
-        natsSubscription_Destroy(s->sub);
+        if (s->sub)
+            retire_sub(js, s->sub);
         free(s);
         return map(ns);
     }
@@ -792,8 +834,8 @@ void tsr_js_sub_close(tsr_js_sub *s)
 {
     if (!s)
         return;
-    natsSubscription_Unsubscribe(s->sub);
-    natsSubscription_Destroy(s->sub);
+    natsSubscription_Unsubscribe(s->sub); /* no more deliveries */
+    retire_sub(s->js, s->sub);
     free(s);
 }
 

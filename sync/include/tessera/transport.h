@@ -74,7 +74,9 @@ typedef struct tsr_js_opts {
 tsr_status tsr_js_connect(tsr_js **out, const tsr_js_opts *o) TSR_MUST_CHECK;
 
 /* Closes the connection; NULL-safe. Pending async publishes are abandoned
- * (their batches stay unacknowledged and are re-sent by their owner). */
+ * (their batches stay unacknowledged and are re-sent by their owner). Frees
+ * the cnats subscriptions of every pull and sub closed before it (see
+ * tsr_js_pull_close): close those first, never after. */
 void tsr_js_close(tsr_js *js);
 
 /* True while connected to a server. */
@@ -168,7 +170,10 @@ typedef struct tsr_js_consumer_spec {
 tsr_status tsr_js_pull_open(tsr_js_pull **out, tsr_js *js,
                             const tsr_js_consumer_spec *spec) TSR_MUST_CHECK;
 
-/* Unbinds (the durable consumer stays on the server); NULL-safe. */
+/* Unbinds (the durable consumer stays on the server); NULL-safe. The cnats
+ * subscription is freed by tsr_js_close, once its reader thread is gone:
+ * cnats 3.4.1 reads a subscription destroyed under an arriving message
+ * after free. */
 void tsr_js_pull_close(tsr_js_pull *p);
 
 /* A fetched set of messages; owns them until tsr_js_msgs_free. */
@@ -219,7 +224,7 @@ typedef struct tsr_js_sub tsr_js_sub;
 
 /* Subscribes to subject (wildcards allowed). Owns *out. */
 tsr_status tsr_js_sub_open(tsr_js_sub **out, tsr_js *js, const char *subject) TSR_MUST_CHECK;
-/* Unsubscribes; NULL-safe. */
+/* Unsubscribes; NULL-safe. Freed by tsr_js_close, as tsr_js_pull_close. */
 void tsr_js_sub_close(tsr_js_sub *s);
 /* Copies the next message's payload into buf (cap bytes) and its subject
  * into subject (TSR_SUBJECT_MAX bytes; may be NULL), waiting at most
