@@ -181,7 +181,9 @@ typedef struct tsr_store_seq_mark {
 } tsr_store_seq_mark;
 tsr_store_seq_mark tsr_store_txn_seq_mark(const tsr_store_txn *t);
 void tsr_store_txn_seq_restore(tsr_store_txn *t, tsr_store_seq_mark m);
-/* COMMIT (on disk when it returns: synchronous=FULL) or ROLLBACK. */
+/* COMMIT or ROLLBACK. On disk when it returns with synchronous=FULL; with
+ * deferred sync (tsr_store_defer_sync) only after the next tsr_store_sync,
+ * and no reply may be sent before that. */
 tsr_status tsr_store_txn_commit(tsr_store_txn *t) TSR_MUST_CHECK;
 void tsr_store_txn_abort(tsr_store_txn *t);
 
