@@ -326,6 +326,10 @@ int main(int argc, char **argv)
         if (system(cmd) != 0)
             fprintf(stderr, "bench-node: no node log\n");
     }
+    if (getenv("BENCH_KEEP_DIR")) { /* e.g. to time ledger-check on the day's database */
+        printf("kept: %s (node.db)\n", b.dir);
+        return 0;
+    }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", b.dir);
     return system(cmd) == 0 ? 0 : 1;
 }
