@@ -283,7 +283,7 @@ static tsr_status apply_bet(tsr_store_txn *txn, tsr_job *job)
         return s;
     /* The bet id and every ticket id's random half from one draw of the RNG. */
     uint8_t ids[TICKET_ID_LEN * (TSR_DRAWS_MAX + 1)];
-    tsr_rng_bytes(tsr_store_txn_env(txn)->rng, ids, TICKET_ID_LEN * (b->n_draws + 1));
+    tsr_rng_public_bytes(tsr_store_txn_env(txn)->rng, ids, TICKET_ID_LEN * (b->n_draws + 1));
     memcpy(b->bet_id, ids, TICKET_ID_LEN);
     b->n_tickets = 0;
     b->signed_alone = false;

@@ -1,16 +1,18 @@
 #include "tessera/rng.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The real generator hands out the kernel's random bytes (getrandom via
- * libsodium) from a buffer filled 4 KiB at a time: a bet took four
- * getrandom calls (ids and quick-pick numbers), ~4 system calls a bet at
- * 15,000 bets/s. Bytes are wiped as they are handed out, so the buffer
- * never holds an output already used. Requests larger than the buffer go
- * to the kernel directly. */
+/* tsr_rng_public_bytes of the real generator hands out the kernel's random
+ * bytes (getrandom via libsodium) from a buffer filled 4 KiB at a time: a
+ * bet took four getrandom calls (ids and quick-pick numbers), ~4 system
+ * calls a bet at 15,000 bets/s. Bytes are wiped as they are handed out, so
+ * the buffer never holds an output already used, and a forked child never
+ * hands out its parent's bytes (fork_generation). Secrets (tsr_rng_bytes)
+ * never go through it. */
 #define REAL_BUFFER 4096
 
 struct tsr_rng {
@@ -19,8 +21,18 @@ struct tsr_rng {
     uint8_t key[randombytes_SEEDBYTES];
     uint64_t block; /* next stream block for the seeded generator */
     uint8_t buf[REAL_BUFFER];
-    size_t used; /* bytes of buf already handed out (REAL_BUFFER: empty) */
+    size_t used;        /* bytes of buf already handed out (REAL_BUFFER: empty) */
+    unsigned buf_fork;  /* fork_generation when buf was filled */
 };
+
+/* Bumped in every forked child: a buffer filled before the fork is thrown
+ * away, or parent and child would hand out the same bytes. */
+static atomic_uint fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) { atomic_fetch_add(&fork_generation, 1); }
+
+static void install_fork_hook(void) { pthread_atfork(NULL, NULL, on_fork_child); }
 
 static tsr_status rng_alloc(tsr_rng **out, bool seeded)
 {
@@ -31,6 +43,7 @@ static tsr_status rng_alloc(tsr_rng **out, bool seeded)
         return TSR_ERR_NOMEM;
     r->seeded = seeded;
     r->used = REAL_BUFFER;
+    pthread_once(&fork_hook_once, install_fork_hook);
     pthread_mutex_init(&r->lock, NULL);
     *out = r;
     return TSR_OK;
@@ -80,9 +93,11 @@ static void real_bytes(tsr_rng *r, uint8_t *out, size_t len)
         return;
     }
     pthread_mutex_lock(&r->lock);
-    if (REAL_BUFFER - r->used < len) {
+    unsigned gen = atomic_load(&fork_generation);
+    if (REAL_BUFFER - r->used < len || r->buf_fork != gen) {
         randombytes_buf(r->buf, sizeof r->buf);
         r->used = 0;
+        r->buf_fork = gen;
     }
     memcpy(out, r->buf + r->used, len);
     sodium_memzero(r->buf + r->used, len);
@@ -91,6 +106,14 @@ static void real_bytes(tsr_rng *r, uint8_t *out, size_t len)
 }
 
 void tsr_rng_bytes(tsr_rng *r, void *buf, size_t len)
+{
+    if (r->seeded)
+        seeded_bytes(r, buf, len);
+    else
+        randombytes_buf(buf, len);
+}
+
+void tsr_rng_public_bytes(tsr_rng *r, void *buf, size_t len)
 {
     if (r->seeded)
         seeded_bytes(r, buf, len);
@@ -108,7 +131,7 @@ tsr_status tsr_rng_uniform(tsr_rng *r, uint64_t bound, uint64_t *out)
     uint64_t accept_below = 0 - rem; /* 2^64 - rem, wrapping to 0 if rem == 0 */
     uint64_t x;
     do {
-        tsr_rng_bytes(r, &x, sizeof x);
+        tsr_rng_public_bytes(r, &x, sizeof x);
     } while (rem != 0 && x >= accept_below);
     *out = x % bound;
     return TSR_OK;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <string.h>
@@ -194,10 +195,10 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The real generator serves small requests from a buffer it refills: over
- * many refills no 64-bit value repeats (a collision among 20,000 is
- * ~2^-35), every byte value turns up about as often, and large requests
- * still come whole. */
+/* The real generator serves small public requests from a buffer it
+ * refills: over many refills no 64-bit value repeats (a collision among
+ * 20,000 is ~2^-35), every byte value turns up about as often, and large
+ * requests still come whole. */
 START_TEST(real_rng_buffers_without_repeating)
 {
     enum { N = 20000 };
@@ -206,7 +207,7 @@ START_TEST(real_rng_buffers_without_repeating)
     static uint64_t v[N];
     int bytes[256] = {0};
     for (int i = 0; i < N; i++) {
-        tsr_rng_bytes(real, &v[i], sizeof v[i]);
+        tsr_rng_public_bytes(real, &v[i], sizeof v[i]);
         for (int k = 0; k < 8; k++)
             bytes[(v[i] >> (8 * k)) & 0xff]++;
     }
@@ -216,8 +217,40 @@ START_TEST(real_rng_buffers_without_repeating)
     for (int b = 0; b < 256; b++) /* mean 625, sd 25: 8 sd either side */
         ck_assert_msg(bytes[b] > 425 && bytes[b] < 825, "byte %d: %d", b, bytes[b]);
     uint8_t big[10000], zero[10000] = {0};
-    tsr_rng_bytes(real, big, sizeof big);
+    tsr_rng_public_bytes(real, big, sizeof big);
     ck_assert(memcmp(big, zero, 64) != 0 && memcmp(big + 9936, zero, 64) != 0);
+    tsr_rng_destroy(real);
+}
+END_TEST
+
+/* A forked child must not hand out what its parent hands out next from
+ * the buffer (one was filled before the fork), nor secret bytes the same. */
+START_TEST(real_rng_does_not_repeat_across_fork)
+{
+    tsr_rng *real;
+    ck_assert_int_eq(tsr_rng_real_create(&real), TSR_OK);
+    uint64_t before;
+    tsr_rng_public_bytes(real, &before, sizeof before); /* fills the buffer */
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        uint64_t mine[2];
+        tsr_rng_public_bytes(real, &mine[0], sizeof mine[0]);
+        tsr_rng_bytes(real, &mine[1], sizeof mine[1]);
+        _exit(write(fds[1], mine, sizeof mine) == (ssize_t)sizeof mine ? 0 : 1);
+    }
+    uint64_t child[2], parent[2];
+    ck_assert_int_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    tsr_rng_public_bytes(real, &parent[0], sizeof parent[0]);
+    tsr_rng_bytes(real, &parent[1], sizeof parent[1]);
+    ck_assert(child[0] != parent[0]);
+    ck_assert(child[1] != parent[1]);
+    close(fds[0]);
+    close(fds[1]);
     tsr_rng_destroy(real);
 }
 END_TEST
@@ -293,6 +326,7 @@ static Suite *base_suite(void)
     tcase_add_test(tc, offset_clock_is_shifted_and_declares_its_bound);
     tcase_add_test(tc, seeded_rng_replays_and_is_refused_where_real_is_required);
     tcase_add_test(tc, real_rng_buffers_without_repeating);
+    tcase_add_test(tc, real_rng_does_not_repeat_across_fork);
     tcase_add_test(tc, udp_receive_buffers_grow_for_one_server_only);
     tcase_add_test(tc, log_writes_one_keyvalue_line_with_clock_time);
     suite_add_tcase(s, tc);
