@@ -208,18 +208,22 @@ static tsr_status pending_flush(const tsr_writer *w, tsr_store_txn *t)
     return w->o.pending.flush ? w->o.pending.flush(w->o.pending.arg, t) : TSR_OK;
 }
 
-static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
+/* Runs j in its own savepoint; j->status is its outcome. Returns non-OK
+ * when the savepoint itself failed (SAVEPOINT, RELEASE or ROLLBACK TO):
+ * what the job left is then unknown, so the caller fails the group. */
+static tsr_status run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
 {
     size_t mark = pending_mark(w);
-    tsr_status s = tsr_store_txn_savepoint(t);
-    if (s == TSR_OK) {
+    tsr_status sp = tsr_store_txn_savepoint(t);
+    tsr_status s = sp;
+    if (sp == TSR_OK) {
         s = run_apply(t, j);
-        tsr_status e = s == TSR_OK ? tsr_store_txn_release(t) : tsr_store_txn_rollback_to(t);
-        if (s == TSR_OK)
-            s = e;
-        else if (e != TSR_OK)
-            tsr_log_error(w->o.env->log, "writer_rollback_failed", "job=%s status=%s", j->kind,
-                          tsr_status_name(e));
+        sp = s == TSR_OK ? tsr_store_txn_release(t) : tsr_store_txn_rollback_to(t);
+        if (sp != TSR_OK) {
+            tsr_log_error(w->o.env->log, "writer_savepoint_failed", "job=%s status=%s undo=%s",
+                          j->kind, tsr_status_name(s), tsr_status_name(sp));
+            s = sp;
+        }
     }
     if (s != TSR_OK) {
         job_reset_reply(j);
@@ -228,6 +232,7 @@ static void run_job(tsr_writer *w, tsr_store_txn *t, tsr_job *j)
         j->settled(j);
     }
     j->status = s;
+    return sp;
 }
 
 /* ---- runs: jobs that share one savepoint -------------------------------------- */
@@ -293,7 +298,7 @@ static tsr_status run_undo(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t
             continue; /* failed without writing: fails again the same way */
         job_reset_reply(j);
         j->replayed = false;
-        run_job(w, t, j);
+        s = run_job(w, t, j);
     }
     return s;
 }
@@ -307,14 +312,10 @@ static tsr_status run_one(tsr_writer *w, tsr_store_txn *t, group_run *r, size_t 
         tsr_status s = run_close(w, t, r, i);
         if (s == TSR_OK)
             s = pending_flush(w, t); /* the job sees the ledger whole */
-        if (s == TSR_OK)
-            run_job(w, t, j);
-        return s;
+        return s == TSR_OK ? run_job(w, t, j) : s;
     }
-    if (r->careful) {
-        run_job(w, t, j);
-        return TSR_OK;
-    }
+    if (r->careful)
+        return run_job(w, t, j);
     if (!r->open) {
         /* A run that opens the group needs no savepoint: the transaction
          * is one. SQLite's sub-journal copy of every page the group

@@ -21,8 +21,10 @@ typedef enum act {
     ACT_FAIL_CLEAN, /* reserves a seq, then fails having written nothing */
     ACT_FAIL_DIRTY, /* appends its outbox row, then fails */
     ACT_GATE,       /* waits for the test to open the gate: holds the writer */
-    ACT_LOSE_TXN    /* appends its row, then the transaction is gone, as SQLite
+    ACT_LOSE_TXN,   /* appends its row, then the transaction is gone, as SQLite
                        rolls it all back on SQLITE_FULL or an I/O error */
+    ACT_BREAK_SP    /* appends its row and releases the writer's savepoint
+                       itself: the writer's RELEASE then fails */
 } act;
 
 typedef struct test_job {
@@ -125,11 +127,12 @@ static tsr_status test_apply(tsr_store_txn *t, tsr_job *j)
     tsr_status s = tsr_outbox_append(t, TSR_OUTBOX_TICKET, tj->name, strlen(tj->name), &seq);
     if (s != TSR_OK)
         return s;
-    if (tj->what == ACT_LOSE_TXN) {
-        ck_assert_int_eq(sqlite3_exec(tsr_store_conn_db(tsr_store_txn_conn(t)), "ROLLBACK", NULL,
-                                      NULL, NULL),
+    if (tj->what == ACT_LOSE_TXN || tj->what == ACT_BREAK_SP) {
+        bool lose = tj->what == ACT_LOSE_TXN;
+        ck_assert_int_eq(sqlite3_exec(tsr_store_conn_db(tsr_store_txn_conn(t)),
+                                      lose ? "ROLLBACK" : "RELEASE job", NULL, NULL, NULL),
                          SQLITE_OK);
-        return TSR_ERR_IO;
+        return lose ? TSR_ERR_IO : TSR_OK;
     }
     return tj->what == ACT_FAIL_DIRTY ? TSR_ERR_LIMIT_EXCEEDED : TSR_OK;
 }
@@ -403,6 +406,25 @@ START_TEST(a_transaction_sqlite_rolled_back_is_never_written_in_autocommit)
 }
 END_TEST
 
+/* A job's savepoint that cannot be released (or rolled back to) leaves
+ * the job's rows in an unknown state: its writes may stay although it
+ * reports a failure. The whole group fails then, nothing of it written. */
+START_TEST(a_savepoint_that_fails_fails_the_group)
+{
+    use_pending = true;
+    test_job jobs[3] = {{"a", ACT_OK}, {"b", ACT_BREAK_SP}, {"c", ACT_OK}};
+    bool safe[3] = {false, false, false};
+    tsr_status s[3];
+    run_group_of(jobs, safe, 3, s);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(s[i] != TSR_OK, "job %d succeeded in a failed group", i);
+    char names[256];
+    outbox_names(names, sizeof names);
+    ck_assert_str_eq(names, "");
+    ck_assert_uint_eq(n_pending, 0);
+}
+END_TEST
+
 static Suite *writer_runs_suite(void)
 {
     Suite *s = suite_create("writer_runs");
@@ -416,6 +438,7 @@ static Suite *writer_runs_suite(void)
     tcase_add_test(t, a_run_after_another_job_is_undone_to_its_savepoint);
     tcase_add_test(t, pending_state_is_reverted_with_failed_jobs_and_flushed_in_place);
     tcase_add_test(t, a_transaction_sqlite_rolled_back_is_never_written_in_autocommit);
+    tcase_add_test(t, a_savepoint_that_fails_fails_the_group);
     suite_add_tcase(s, t);
     return s;
 }
