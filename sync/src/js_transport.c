@@ -639,23 +639,26 @@ static natsStatus take_queued(tsr_js_pull *p, int max, natsMsgList *out)
 #define STALE_MAX_BYTES "Exceeds MaxBytes"
 
 /* True when a fetch that brought nothing ended on a status line of an older
- * pull request rather than on its own: a 408 before our deadline, a 409
+ * pull request rather than on its own: a 408 before our deadline, a 404
+ * when ours waits (only a no-wait request is answered 404: the queue check
+ * of take_queued sends one when the queue held only status lines), a 409
  * "Message Size Exceeds MaxBytes" (no message of ours exceeds the cap, so
  * it cannot be this request's), or the one-shot slow-consumer report. */
-static bool stale_end(natsStatus ns, int64_t deadline)
+static bool stale_end(natsStatus ns, bool waiting, int64_t deadline)
 {
     if (ns == NATS_SLOW_CONSUMER)
         return true;
     if (ns == NATS_TIMEOUT)
         return mono_ms() < deadline;
+    if (ns == NATS_NOT_FOUND)
+        return waiting;
     const char *why = ns == NATS_ERR ? nats_GetLastError(NULL) : NULL;
     return why && strstr(why, STALE_MAX_BYTES) != NULL;
 }
 
-/* One cnats pull of up to max messages (at most the byte cap) waiting until
- * deadline; NoWait when wait_ms is 0. */
-static natsStatus pull_once(tsr_js_pull *p, int max, int64_t wait_ms, int64_t deadline,
-                            natsMsgList *out)
+/* One cnats pull of up to max messages (at most the byte cap) waiting
+ * left_ms (> 0), or NoWait when left_ms is 0. */
+static natsStatus pull_once(tsr_js_pull *p, int max, int64_t left_ms, natsMsgList *out)
 {
     natsMsgList got = {0};
     jsFetchRequest fr;
@@ -665,10 +668,10 @@ static natsStatus pull_once(tsr_js_pull *p, int max, int64_t wait_ms, int64_t de
     /* The server expires the request (cnats tells it 10 ms less than it
      * waits itself); NoWait returns what is queued and asks the server,
      * whose answer the next call takes from the queue. */
-    if (wait_ms == 0)
+    if (left_ms == 0)
         fr.NoWait = true;
     else
-        fr.Expires = (deadline - mono_ms()) * INT64_C(1000000);
+        fr.Expires = left_ms * INT64_C(1000000);
     natsStatus ns = natsSubscription_FetchRequest(&got, p->sub, &fr);
     if (ns == NATS_OK && got.Count == 0)
         ns = NATS_TIMEOUT;
@@ -687,10 +690,13 @@ static natsStatus fetch_into(tsr_js_pull *p, int max, int64_t wait_ms, natsMsgLi
     for (;;) {
         if ((ns = take_queued(p, max, out)) != NATS_OK || out->Count > 0)
             return ns;
-        if (wait_ms > 0 && deadline - mono_ms() < 1)
+        /* the time left is read once: a second reading could give 0, which
+         * cnats refuses for a waiting request (NATS_INVALID_TIMEOUT) */
+        int64_t left = wait_ms > 0 ? deadline - mono_ms() : 0;
+        if (wait_ms > 0 && left < 1)
             return NATS_TIMEOUT;
-        ns = pull_once(p, max, wait_ms, deadline, out);
-        if (ns == NATS_OK || !stale_end(ns, deadline))
+        ns = pull_once(p, max, left, out);
+        if (ns == NATS_OK || !stale_end(ns, wait_ms > 0, deadline))
             return ns;
         if (wait_ms == 0)
             return NATS_TIMEOUT; /* nothing of ours yet: the next call takes it */

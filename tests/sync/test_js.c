@@ -252,6 +252,64 @@ START_TEST(subscriptions_closed_while_messages_arrive)
 }
 END_TEST
 
+typedef struct late_pub {
+    const tsr_test_nats *n;
+    int delay_ms;
+} late_pub;
+
+/* Publishes one message on t.late after a delay, from its own connection. */
+static void *publish_late(void *arg)
+{
+    const late_pub *lp = arg;
+    usleep((useconds_t)lp->delay_ms * 1000);
+    natsConnection *nc;
+    jsCtx *jc;
+    if (natsConnection_ConnectTo(&nc, lp->n->url) != NATS_OK)
+        return NULL; /* the reader then times out and fails the test */
+    if (natsConnection_JetStream(&jc, nc, NULL) == NATS_OK) {
+        js_Publish(NULL, jc, "t.late", "late", 4, NULL, NULL);
+        jsCtx_Destroy(jc);
+    }
+    natsConnection_Destroy(nc);
+    return NULL;
+}
+
+/* An idle consumer polled with wait 0 has no-wait pull requests answered
+ * 404 after the call returned. A later waiting fetch must not take such a
+ * 404 for its own answer: it waits, and gets the message published while
+ * it waits (it came back at once with a timeout before). */
+START_TEST(a_waiting_fetch_is_not_ended_by_an_older_no_wait_answer)
+{
+    tsr_test_nats n = {0};
+    nats_path();
+    ck_assert(tsr_test_nats_start(&n));
+    tsr_js *js = connect_js(&n);
+    tsr_js_stream_spec s = {"T_LATE", "t.late", 1, 0, -1, -1, 0};
+    ck_assert_int_eq(tsr_js_stream_ensure(js, &s), TSR_OK);
+    tsr_js_consumer_spec cs = {"T_LATE", "poller", "t.late", 0, 0};
+    tsr_js_pull *p;
+    ck_assert_int_eq(tsr_js_pull_open(&p, js, &cs), TSR_OK);
+    tsr_js_msgs m;
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tsr_js_fetch(p, 16, 0, &m), TSR_ERR_TIMEOUT);
+        usleep(50 * 1000); /* the 404s arrive and wait in the queue */
+    }
+    late_pub lp = {&n, 300};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, publish_late, &lp), 0);
+    /* one message: a waiting cnats fetch returns when its batch is full */
+    tsr_status st = tsr_js_fetch(p, 1, 10000, &m);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(st, TSR_OK);
+    ck_assert_int_eq(m.count, 1);
+    ck_assert_int_eq(tsr_js_msg_ack(&m, 0), TSR_OK);
+    tsr_js_msgs_free(&m);
+    tsr_js_pull_close(p);
+    tsr_js_close(js);
+    tsr_test_nats_stop(&n, true);
+}
+END_TEST
+
 static Suite *js_suite(void)
 {
     Suite *s = suite_create("js_transport");
@@ -261,6 +319,7 @@ static Suite *js_suite(void)
     tcase_add_test(tc, fetches_are_capped_in_bytes_and_lose_nothing);
     tcase_add_test(tc, answers_that_arrive_after_their_fetch_are_kept);
     tcase_add_test(tc, subscriptions_closed_while_messages_arrive);
+    tcase_add_test(tc, a_waiting_fetch_is_not_ended_by_an_older_no_wait_answer);
     suite_add_tcase(s, tc);
     return s;
 }

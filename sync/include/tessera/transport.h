@@ -182,8 +182,9 @@ typedef struct tsr_js_msgs {
     int count;
 } tsr_js_msgs;
 
-/* Fetches up to max (1..TSR_JS_FETCH_MAX) messages, waiting at most wait_ms.
- * Answers that reached us after an earlier call returned are handed over
+/* Fetches up to max (1..TSR_JS_FETCH_MAX) messages, waiting at most wait_ms
+ * (cnats 3.4: a waiting pull returns when max came or the wait is over, so
+ * wait for 1, or ask for what is known to be there). Answers that reached us after an earlier call returned are handed over
  * first, in order, without a new pull request; only when none are queued
  * does it ask the server. wait_ms 0 asks without waiting: it returns what
  * is already here, and the server's answer is for the next call. Bytes: a
