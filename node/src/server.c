@@ -318,7 +318,8 @@ static json_t *error_body(tsr_status st, json_t *detail)
 static void write_text(exchange *x, int code, const char *text, int max_age)
 {
     coap_pdu_code_t want = (coap_pdu_code_t)COAP_RESPONSE_CODE(code);
-    if (x->res) /* a request of the loop, not a job's separate reply */
+    if (x->res && code == 205) /* a body of the loop, not a job's separate
+                                  reply nor an error (never a kept body) */
         text = tsr_server_block_body(coap_resource_get_userdata(x->res), x, text);
     /* This libcoap call cuts a large body into Block2 chunks, and sets
      * 2.05 itself (or 4.00/5.00 for a bad block request, kept). */

@@ -1,5 +1,6 @@
 /* Bodies of block-wise GET replies kept for their later blocks
  * (server_int.h, block_body). CoAP thread only. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static void requested_block(const coap_pdu_t *pdu, uint32_t *num, size_t *size)
     }
 }
 
-/* Room for the caller part of a key: "p:<id>|" or "t:<terminal>|". */
+/* Room for the caller part of a key: "<kind>:<player id>:<terminal>|". */
 #define CALLER_KEY_MAX (TSR_CALLER_ID_MAX + 24)
 
 /* The key of a kept body (owned), or NULL: the caller (a client session
@@ -55,24 +56,50 @@ static size_t slot_of(const coap_session_t *sess, const char *uri)
     return (size_t)(h >> 40) & (TSR_SERVER_BLOCK_BODIES - 1);
 }
 
+/* Wiped before freeing: the key holds the caller's session token (in the
+ * query) and the text a wallet or a bet history. */
 static void body_clear(block_body *b)
 {
-    free(b->uri);
-    free(b->text);
+    if (b->uri) {
+        sodium_memzero(b->uri, strlen(b->uri));
+        free(b->uri);
+    }
+    if (b->text) {
+        sodium_memzero(b->text, strlen(b->text));
+        free(b->text);
+    }
     memset(b, 0, sizeof *b);
+}
+
+static bool expired(const block_body *b, int64_t now)
+{
+    return b->text && now - b->at_mono_ns > TSR_SERVER_BLOCK_BODY_TTL_NS;
+}
+
+/* Clears the kept bodies past their time: none stays in memory long
+ * after its transfer (run when a body is kept: block-wise replies are
+ * rare next to bets). */
+static void clear_expired(tsr_server *srv, int64_t now)
+{
+    for (size_t i = 0; i < TSR_SERVER_BLOCK_BODIES; i++)
+        if (expired(&srv->block_bodies[i], now))
+            body_clear(&srv->block_bodies[i]);
 }
 
 /* Keeps text as the body of (sess, uri); takes uri. */
 static const char *keep(tsr_server *srv, block_body *b, const exchange *x, char *uri,
                         const char *text)
 {
+    int64_t now = tsr_clock_mono_ns(srv->env->clock);
     char *copy = strdup(text);
     body_clear(b);
+    clear_expired(srv, now);
     if (!copy) {
+        sodium_memzero(uri, strlen(uri));
         free(uri);
         return text;
     }
-    *b = (block_body){x->sess, uri, copy, tsr_clock_mono_ns(srv->env->clock)};
+    *b = (block_body){x->sess, uri, copy, now};
     return b->text;
 }
 
@@ -92,7 +119,8 @@ const char *tsr_server_block_body(tsr_server *srv, const exchange *x, const char
     if (num == 0)
         return keep(srv, b, x, uri, text);
     bool fresh = b->text && b->sess == x->sess && strcmp(b->uri, uri) == 0 &&
-                 tsr_clock_mono_ns(srv->env->clock) - b->at_mono_ns <= TSR_SERVER_BLOCK_BODY_TTL_NS;
+                 !expired(b, tsr_clock_mono_ns(srv->env->clock));
+    sodium_memzero(uri, strlen(uri));
     free(uri);
     return fresh ? b->text : text;
 }

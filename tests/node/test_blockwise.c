@@ -1,6 +1,7 @@
 /* Replies larger than one CoAP datagram (RFC 7959 Block2): an advance-play
  * bet's separate reply with many receipts, its idempotent replay, and a
  * client that asks for the blocks one by one itself. */
+#include "../../node/src/server_int.h"
 #include "node_fixture.h"
 #include "tessera/receipt_batch.h"
 #include "tessera/codec.h"
@@ -323,6 +324,32 @@ START_TEST(a_history_read_block_wise_is_the_page_of_its_first_block)
 }
 END_TEST
 
+/* A kept body lives TSR_SERVER_BLOCK_BODY_TTL_NS: a later block asked for
+ * after that is cut from the body of now (another ETag, which tells the
+ * client to start over), never from a body that old. */
+START_TEST(a_kept_body_is_not_served_after_its_time)
+{
+    fx_start(&F);
+    int64_t draws[ADV_DRAWS];
+    open_draws(ADV_DRAWS, draws);
+    raw_open();
+    size_t len;
+    json_decref(bet_whole("key-kept-body", -1, &len));
+    raw_history(0);
+    ck_assert_uint_eq(RB.more, 1);
+    uint8_t etag0[8];
+    size_t etag0_len = RB.etag_len;
+    memcpy(etag0, RB.etag, etag0_len);
+    sell_one_more();
+    raw_history(1); /* within its time: block 0's body */
+    ck_assert(RB.etag_len == etag0_len && memcmp(RB.etag, etag0, etag0_len) == 0);
+    ck_assert_int_eq(tsr_clock_test_advance(F.clock, TSR_SERVER_BLOCK_BODY_TTL_NS + 1), TSR_OK);
+    raw_history(1);
+    ck_assert(RB.etag_len != etag0_len || memcmp(RB.etag, etag0, etag0_len) != 0);
+    raw_close();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("node_blockwise");
@@ -332,6 +359,7 @@ static Suite *suite(void)
     tcase_add_test(t, an_advance_play_reply_of_several_kb_comes_block_wise_and_verifies);
     tcase_add_test(t, a_client_may_ask_for_smaller_blocks_and_not_past_the_end);
     tcase_add_test(t, a_history_read_block_wise_is_the_page_of_its_first_block);
+    tcase_add_test(t, a_kept_body_is_not_served_after_its_time);
     suite_add_tcase(s, t);
     return s;
 }
