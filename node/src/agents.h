@@ -55,8 +55,8 @@ tsr_status tsr_agents_float_adjust(tsr_store_conn *db, const char *terminal_id, 
 #define TSR_SETTLEMENT_DAYS_BACK_MAX 92
 
 /* One UTC day of a terminal's float, from its ledger entries. Amounts are
- * cents, counts are ledger transactions (one per ticket, cancel, claim or
- * top-up). The identity float_close = float_open - sales + cancels +
+ * cents; counts are tickets sold (of per-ticket `bet` and per-group `sales`
+ * postings) and ledger transactions for cancels, claims and top-ups. The identity float_close = float_open - sales + cancels +
  * payouts + cash_in - cash_out + other always holds. */
 typedef struct tsr_settlement {
     char day[11];                 /* YYYY-MM-DD */

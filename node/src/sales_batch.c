@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "tessera/catalog.h"
 #include "ledger_sql.h"
 
 /* One counted sale, in order (the log a revert walks back). */
@@ -35,8 +36,10 @@ struct tsr_sales_batch {
     size_t n_games, cap_games;
 };
 
-/* Games a batch tells apart: the catalogue has a handful. */
-#define GAMES_MAX 64
+/* Games a batch tells apart: every game of a catalogue (sales are only
+ * for games of the node's catalogue, so the limit is never reached by a
+ * valid sale). */
+#define GAMES_MAX TSR_CATALOG_GAMES_MAX
 /* Slots of the terminal table at first. */
 #define SLOTS_MIN 64
 
@@ -151,7 +154,7 @@ static tsr_status game_find(tsr_sales_batch *b, const char *game, size_t *index)
             return TSR_OK;
         }
     if (b->n_games == GAMES_MAX)
-        return TSR_ERR_ARG;
+        return TSR_ERR_INTERNAL; /* a game outside the catalogue was sold */
     if (!room((void **)&b->games, &b->cap_games, b->n_games + 1, sizeof *b->games))
         return TSR_ERR_NOMEM;
     memcpy(b->games[b->n_games], name, sizeof name);

@@ -43,8 +43,9 @@ void tsr_sales_batch_free(tsr_sales_batch *b);
 /* Counts a retail sale of `stake` (one ticket, seq) by `terminal` for
  * `game` when the terminal's float covers it with what is pending.
  * TSR_ERR_FLOAT_FUNDS when it does not (a float never used is empty),
- * TSR_ERR_ARG for a bad name or stake, TSR_ERR_OVERFLOW, TSR_ERR_NOMEM,
- * store errors. Reads only. */
+ * TSR_ERR_ARG for a bad name or stake, TSR_ERR_INTERNAL past
+ * TSR_CATALOG_GAMES_MAX games in one batch (only games of the catalogue
+ * are sold), TSR_ERR_NOMEM, store errors. Reads only. */
 tsr_status tsr_sales_batch_add(tsr_sales_batch *b, tsr_store_conn *db, const char *terminal,
                                const char *game, tsr_cents stake, int64_t seq) TSR_MUST_CHECK;
 

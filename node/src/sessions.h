@@ -37,8 +37,9 @@ typedef struct tsr_session_info {
 /* A read request (served on the CoAP thread, which never writes) records
  * the use of its session through a writer job, but at most once per this
  * many seconds (or a quarter of the idle timeout when that is shorter), so
- * reads cost the writer a job a minute per session, not one per read; the
- * idle expiry is then late by at most that much. */
+ * reads cost the writer a job a minute per session, not one per read. A
+ * use not recorded does not push the idle expiry back, so a session can
+ * expire idle up to that much early (never late). */
 #define TSR_SESSION_READ_TOUCH_S 60
 
 /* TSR_SESSION_READ_TOUCH_S, or a quarter of the idle timeout when that is

@@ -42,8 +42,9 @@ tsr_status tsr_wallet_debit_for_bet(const tsr_accounts *a, tsr_store_conn *db,
  * window, a cancelled draw, a node excluded from a draw): debits
  * sales:<game>, credits the wallet or float, kind "refund", ref ticket_id;
  * `reason` (static, e.g. "cancel") goes to the log of the caller. The
- * amount is the bet's own debit, found by ticket id; stake must equal it
- * (TSR_ERR_ARG otherwise). Idempotent: a ticket already refunded returns
+ * amount is the bet's own debit, found by ticket id (for a retail sale
+ * posted in a group's `sales` transaction, the ticket row's stake of that
+ * terminal and game); stake must equal it (TSR_ERR_ARG otherwise). Idempotent: a ticket already refunded returns
  * TSR_OK with *applied false. TSR_ERR_NOT_FOUND when no bet of this bettor
  * has that ticket id. */
 tsr_status tsr_wallet_refund_bet(tsr_store_conn *db, const tsr_bettor *who, const char *game,

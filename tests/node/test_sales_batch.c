@@ -3,6 +3,7 @@
  * split by games, and ledger-check proving every posting against the
  * tickets it sums (and catching a ticket or an entry that disagrees). */
 #include "../../node/src/sales_batch.h"
+#include "tessera/catalog.h"
 #include "test_ledger_fixture.h"
 
 /* A ticket row of terminal for game (the columns the check reads; the
@@ -93,6 +94,28 @@ START_TEST(sales_are_checked_against_the_float_with_what_is_pending)
     fx_ledger_ok(&f);
     /* after a flush the balance is read again: the float is empty now */
     ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", "pick3", 1, 4), TSR_ERR_FLOAT_FUNDS);
+    tsr_sales_batch_free(b);
+    fx_close(&f);
+}
+END_TEST
+
+/* A batch tells apart every game a catalogue can hold; a sale of one more
+ * game (only a bug sells outside the catalogue) is an internal error, not
+ * the client's, and counts nothing. */
+START_TEST(a_batch_holds_as_many_games_as_a_catalogue)
+{
+    fx f;
+    fx_open(&f);
+    tsr_sales_batch *b;
+    ck_assert_int_eq(tsr_sales_batch_new(&b), TSR_OK);
+    top_up(&f, "T1", 1000);
+    char game[16];
+    for (int g = 0; g < TSR_CATALOG_GAMES_MAX; g++) {
+        snprintf(game, sizeof game, "game%d", g);
+        ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", game, 1, g + 1), TSR_OK);
+    }
+    ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", "one-more", 1, 100), TSR_ERR_INTERNAL);
+    ck_assert_uint_eq(tsr_sales_batch_pending(b), TSR_CATALOG_GAMES_MAX);
     tsr_sales_batch_free(b);
     fx_close(&f);
 }
@@ -197,6 +220,7 @@ static Suite *sales_batch_suite(void)
     Suite *s = suite_create("sales_batch");
     TCase *t = tcase_create("sales");
     tcase_add_test(t, sales_are_checked_against_the_float_with_what_is_pending);
+    tcase_add_test(t, a_batch_holds_as_many_games_as_a_catalogue);
     tcase_add_test(t, a_revert_forgets_the_sales_after_the_mark);
     tcase_add_test(t, postings_are_per_terminal_and_split_by_games);
     tcase_add_test(t, ledger_check_finds_a_posting_that_disagrees_with_its_tickets);
