@@ -457,13 +457,17 @@ static void hash_route(tsr_hash_ctx *h, const tsr_request *req)
  * JSON_ENCODE_ANY (hashes stored by older builds must keep matching);
  * tsr_json_canon writes exactly those bytes without jansson's dump, which
  * was a tenth of the CoAP thread per bet. */
-static void request_hash(const tsr_request *req, const json_t *body, uint8_t out[TSR_HASH_LEN])
+static tsr_status request_hash(const tsr_request *req, const json_t *body,
+                               uint8_t out[TSR_HASH_LEN])
 {
     tsr_hash_ctx h;
     hash_route(&h, req);
-    if (body && tsr_json_canon(body, hash_piece, &h) != TSR_OK)
-        hash_route(&h, req); /* json_dumps would give NULL: the route alone */
+    /* A body with no canonical text (json_dumps would give NULL; one parsed
+     * from the wire always has one) is refused: hashing less of it would
+     * let a retry with another such body pass as the same request. */
+    tsr_status s = body ? tsr_json_canon(body, hash_piece, &h) : TSR_OK;
     tsr_hash256_final(&h, out);
+    return s;
 }
 
 void tsr_reply_submit(tsr_request *req, tsr_job *job)
@@ -472,9 +476,10 @@ void tsr_reply_submit(tsr_request *req, tsr_job *job)
     job->srv = srv;
     job->caller = req->caller;
     job->route = req->route->pattern;
-    request_hash(req, job->request, job->request_hash);
+    tsr_status s = request_hash(req, job->request, job->request_hash);
     job->submitted_mono_ns = tsr_clock_mono_ns(srv->env->clock);
-    tsr_status s = srv->stopping ? TSR_ERR_SHUTTING_DOWN : TSR_OK;
+    if (s == TSR_OK && srv->stopping)
+        s = TSR_ERR_SHUTTING_DOWN;
     if (s == TSR_OK)
         s = tsr_server_track(srv, req->internal_, job);
     if (s != TSR_OK) {

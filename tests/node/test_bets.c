@@ -109,6 +109,13 @@ START_TEST(a_retry_returns_the_original_receipt_and_a_different_body_is_409)
     r = fx_bet(&F, "session=player-7", "pick3", PICK3, "key-retry-1");
     ck_assert_int_eq(r->code, 201);
     ck_assert_str_eq(r->body, first);
+    /* the same request in another key order, spacing and escapes: the
+     * same canonical body, so the original receipt */
+    r = fx_req(&F, COAP_REQUEST_CODE_POST, "v1/bets", "session=player-7",
+               " { \"idempotency_key\" : \"key-retry-1\" ,\n \"bet\": {\"stake\":\"1.00\", "
+               "\"numbers\": [1, 2, 3], \"type\":\"str\\u0061ight\"}, \"g\\u0061me\":\"pick3\"}");
+    ck_assert_int_eq(r->code, 201);
+    ck_assert_str_eq(r->body, first);
     r = fx_bet(&F, "session=player-7", "pick3",
                "{\"type\":\"straight\",\"numbers\":[9,9,9],\"stake\":\"1.00\"}", "key-retry-1");
     ck_assert_int_eq(r->code, 409);
