@@ -7,6 +7,7 @@
 #include "agents.h"
 #include "ledger.h"
 #include "ledger_sql.h"
+#include "sales_batch.h"
 #include "tessera/clock.h"
 
 #define NS_PER_DAY (INT64_C(86400) * TSR_NS_PER_S)
@@ -62,35 +63,6 @@ static tsr_status first_tx_at(tsr_store_conn *db, int64_t at_ns, int64_t *id)
     return st;
 }
 
-/* The tickets of the float's "sales" postings in [lo, hi): a terminal's
- * sales are posted per group (sales_batch.h), each posting covering its
- * tickets with seq in the range its ref names, "seq:<first>-<last>"; the
- * postings of a day follow each other, so the day's tickets are those
- * between the first posting's first seq and the last one's last. */
-static tsr_status batched_sales_count(tsr_store_conn *db, const char *terminal, int64_t account_id,
-                                      int64_t lo, int64_t hi, int64_t *count)
-{
-    sqlite3_stmt *s;
-    tsr_status st = tsr_sql_prep(db,
-        "WITH r AS (SELECT CAST(substr(t.ref, 5, instr(t.ref, '-') - 5) AS INTEGER) AS a, "
-        "  CAST(substr(t.ref, instr(t.ref, '-') + 1) AS INTEGER) AS b "
-        "  FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id "
-        "  WHERE e.account_id = ?2 AND e.tx_id >= ?3 AND e.tx_id < ?4 AND t.kind = 'sales') "
-        "SELECT count(*) FROM tickets WHERE terminal_id = ?1 "
-        "AND seq BETWEEN (SELECT min(a) FROM r) AND (SELECT max(b) FROM r)", &s);
-    if (st != TSR_OK)
-        return st;
-    sqlite3_bind_text(s, 1, terminal, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, account_id);
-    sqlite3_bind_int64(s, 3, lo);
-    sqlite3_bind_int64(s, 4, hi);
-    if ((st = tsr_sql_row(s)) != TSR_OK)
-        return st;
-    *count = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return TSR_OK;
-}
-
 /* Adds the float's entries of [lo, hi) by kind into *out: a ticket sold is
  * a "bet" posting of its own, or (since sales are posted per group) part
  * of a "sales" posting. */
@@ -131,7 +103,7 @@ static tsr_status sum_kinds(tsr_store_conn *db, const char *terminal, int64_t ac
     if (st != TSR_ERR_NOT_FOUND)
         return st;
     int64_t batched = 0;
-    st = batched_sales_count(db, terminal, account_id, lo, hi, &batched);
+    st = tsr_sales_batch_tickets(db, terminal, account_id, lo, hi, &batched);
     out->sales_count += batched;
     return st;
 }

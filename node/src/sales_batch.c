@@ -221,12 +221,41 @@ typedef struct term_sums {
     int64_t first, last;
 } term_sums;
 
+/* The ref of a "sales" posting names the seq range of its tickets:
+ * "seq:<first>-<last>", both decimal, first <= last. Written and read
+ * here only. */
+#define REF_PREFIX "seq:"
+
+/* Parses a ref strictly: false for anything but REF_PREFIX, digits, '-',
+ * digits, with 1 <= lo <= hi. */
+static bool ref_parse(const char *ref, int64_t *lo, int64_t *hi)
+{
+    if (!ref || strncmp(ref, REF_PREFIX, strlen(REF_PREFIX)) != 0)
+        return false;
+    const char *p = ref + strlen(REF_PREFIX);
+    int64_t v[2];
+    for (int k = 0; k < 2; k++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        for (v[k] = 0; *p >= '0' && *p <= '9'; p++) {
+            if (v[k] > (INT64_MAX - (*p - '0')) / 10)
+                return false;
+            v[k] = v[k] * 10 + (*p - '0');
+        }
+        if (*p++ != (k == 0 ? '-' : '\0'))
+            return false;
+    }
+    *lo = v[0];
+    *hi = v[1];
+    return v[0] >= 1 && v[0] <= v[1];
+}
+
 /* Posts one terminal's sales in transactions of at most LEGS_MAX - 1 games. */
 static tsr_status post_terminal(const tsr_sales_batch *b, tsr_store_conn *db, size_t t,
                                 const term_sums *ts, int64_t now_ns)
 {
     char ref[64];
-    snprintf(ref, sizeof ref, "seq:%" PRId64 "-%" PRId64, ts->first, ts->last);
+    snprintf(ref, sizeof ref, REF_PREFIX "%" PRId64 "-%" PRId64, ts->first, ts->last);
     tsr_ledger_leg legs[TSR_LEDGER_LEGS_MAX];
     size_t g = 0;
     tsr_status s = TSR_OK;
@@ -318,7 +347,7 @@ static tsr_status check_tx(tsr_store_conn *db, int64_t tx, const char *ref, bool
 {
     int64_t lo, hi;
     char terminal[TSR_LEDGER_NAME_SIZE] = "";
-    *ok = sscanf(ref, "seq:%" SCNd64 "-%" SCNd64, &lo, &hi) == 2 && lo <= hi;
+    *ok = ref_parse(ref, &lo, &hi);
     sqlite3_stmt *s;
     tsr_status st = *ok ? tsr_sql_prep(db, SQL_TX_ENTRIES, &s) : TSR_OK;
     if (!*ok || st != TSR_OK)
@@ -392,4 +421,58 @@ tsr_status tsr_sales_batch_check(tsr_store_conn *db, int64_t *bad_tx)
     if (ok && (st = check_totals(db, &ok)) != TSR_OK)
         return st;
     return ok ? TSR_OK : TSR_ERR_LEDGER_UNBALANCED;
+}
+
+static const char SQL_FLOAT_SALES_REFS[] =
+    "SELECT t.ref FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id "
+    "WHERE e.account_id = ?1 AND e.tx_id >= ?2 AND e.tx_id < ?3 AND t.kind = 'sales'";
+static const char SQL_TICKETS_IN_RANGE[] =
+    "SELECT count(*) FROM tickets WHERE terminal_id = ?1 AND seq BETWEEN ?2 AND ?3";
+
+/* The seq range [*lo, *hi] the float's "sales" postings of [tx_lo, tx_hi)
+ * cover (*lo > *hi when there are none). */
+static tsr_status sales_range(tsr_store_conn *db, int64_t account_id, int64_t tx_lo,
+                              int64_t tx_hi, int64_t *lo, int64_t *hi)
+{
+    sqlite3_stmt *s;
+    tsr_status st = tsr_sql_prep(db, SQL_FLOAT_SALES_REFS, &s);
+    if (st != TSR_OK)
+        return st;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, tx_lo);
+    sqlite3_bind_int64(s, 3, tx_hi);
+    *lo = INT64_MAX;
+    *hi = 0;
+    while ((st = tsr_sql_row(s)) == TSR_OK) {
+        int64_t a, b;
+        if (!ref_parse((const char *)sqlite3_column_text(s, 0), &a, &b)) {
+            sqlite3_reset(s);
+            return TSR_ERR_LEDGER_UNBALANCED;
+        }
+        *lo = a < *lo ? a : *lo;
+        *hi = b > *hi ? b : *hi;
+    }
+    sqlite3_reset(s);
+    return st == TSR_ERR_NOT_FOUND ? TSR_OK : st;
+}
+
+tsr_status tsr_sales_batch_tickets(tsr_store_conn *db, const char *terminal, int64_t account_id,
+                                   int64_t tx_lo, int64_t tx_hi, int64_t *count)
+{
+    int64_t lo, hi;
+    *count = 0;
+    tsr_status st = sales_range(db, account_id, tx_lo, tx_hi, &lo, &hi);
+    if (st != TSR_OK || lo > hi)
+        return st;
+    sqlite3_stmt *s;
+    if ((st = tsr_sql_prep(db, SQL_TICKETS_IN_RANGE, &s)) != TSR_OK)
+        return st;
+    sqlite3_bind_text(s, 1, terminal, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, lo);
+    sqlite3_bind_int64(s, 3, hi);
+    if ((st = tsr_sql_row(s)) == TSR_OK) {
+        *count = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+    }
+    return st;
 }

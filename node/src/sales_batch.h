@@ -65,6 +65,14 @@ tsr_status tsr_sales_batch_flush(tsr_sales_batch *b, tsr_store_conn *db,
 /* Sales counted and not yet posted. */
 size_t tsr_sales_batch_pending(const tsr_sales_batch *b);
 
+/* The tickets sold by terminal (float account_id) in its "sales" postings
+ * of ledger transactions [tx_lo, tx_hi): a terminal's postings follow each
+ * other, so they are its tickets between the first posting's first seq
+ * and the last one's last. TSR_ERR_LEDGER_UNBALANCED for a posting whose
+ * ref is not a seq range; store errors. Reads only. */
+tsr_status tsr_sales_batch_tickets(tsr_store_conn *db, const char *terminal, int64_t account_id,
+                                   int64_t tx_lo, int64_t tx_hi, int64_t *count) TSR_MUST_CHECK;
+
 /* The whole ledger against the tickets: every "sales" transaction's float
  * entry equals the stakes of that terminal's tickets in its seq range, and
  * its sales entries those per game. TSR_OK, or TSR_ERR_LEDGER_UNBALANCED

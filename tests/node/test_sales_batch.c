@@ -194,6 +194,11 @@ START_TEST(ledger_check_finds_a_posting_that_disagrees_with_its_tickets)
         "UPDATE tickets SET game = 'keno' WHERE seq = 1",
         "UPDATE ledger_tx SET ref = 'seq:1-2' WHERE kind = 'sales'",
         "UPDATE ledger_tx SET ref = 'nonsense' WHERE kind = 'sales'",
+        /* the same range written loosely: the ref format is strict */
+        "UPDATE ledger_tx SET ref = 'seq:1-3x' WHERE kind = 'sales'",
+        "UPDATE ledger_tx SET ref = 'seq: +1-3' WHERE kind = 'sales'",
+        "UPDATE ledger_tx SET ref = 'seq:01-3-' WHERE kind = 'sales'",
+        "UPDATE ledger_tx SET ref = 'seq:3-1' WHERE kind = 'sales'",
     };
     for (size_t i = 0; i < sizeof tamper / sizeof tamper[0]; i++) {
         fx f;
@@ -215,6 +220,34 @@ START_TEST(ledger_check_finds_a_posting_that_disagrees_with_its_tickets)
 }
 END_TEST
 
+/* The tickets a float's postings of a span of ledger transactions cover
+ * (the settlement's count): none, all three, and a posting whose ref is not
+ * a range refused rather than counted as nothing. */
+START_TEST(the_tickets_of_a_float_s_postings_are_counted_from_their_ranges)
+{
+    fx f;
+    fx_open(&f);
+    tsr_sales_batch *b;
+    ck_assert_int_eq(tsr_sales_batch_new(&b), TSR_OK);
+    top_up(&f, "T1", 1000);
+    int64_t acct = count(&f, "SELECT id FROM accounts WHERE name = 'agent_float:T1'"), n = -1;
+    ck_assert_int_eq(tsr_sales_batch_tickets(f.db, "T1", acct, 0, INT64_MAX, &n), TSR_OK);
+    ck_assert_int_eq(n, 0);
+    for (int64_t q = 1; q <= 3; q++)
+        ck_assert_int_eq(sell(&f, b, q, "T1", "pick3", 100), TSR_OK);
+    ck_assert_int_eq(tsr_sales_batch_flush(b, f.db, f.now), TSR_OK);
+    put_ticket(&f, 4, "T2", "pick3", 100); /* another terminal's: not counted */
+    ck_assert_int_eq(tsr_sales_batch_tickets(f.db, "T1", acct, 0, INT64_MAX, &n), TSR_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(tsr_store_exec(f.db, "UPDATE ledger_tx SET ref = 'seq:1-3 ' WHERE kind = 'sales'"),
+                     TSR_OK);
+    ck_assert_int_eq(tsr_sales_batch_tickets(f.db, "T1", acct, 0, INT64_MAX, &n),
+                     TSR_ERR_LEDGER_UNBALANCED);
+    tsr_sales_batch_free(b);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *sales_batch_suite(void)
 {
     Suite *s = suite_create("sales_batch");
@@ -224,6 +257,7 @@ static Suite *sales_batch_suite(void)
     tcase_add_test(t, a_revert_forgets_the_sales_after_the_mark);
     tcase_add_test(t, postings_are_per_terminal_and_split_by_games);
     tcase_add_test(t, ledger_check_finds_a_posting_that_disagrees_with_its_tickets);
+    tcase_add_test(t, the_tickets_of_a_float_s_postings_are_counted_from_their_ranges);
     suite_add_tcase(s, t);
     return s;
 }
