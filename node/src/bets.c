@@ -174,7 +174,7 @@ static tsr_status make_ticket(tsr_store_txn *txn, tsr_job *job, const tsr_wallet
     tsr_hex_encode(id_hex, sizeof id_hex, t->id, sizeof t->id);
     tsr_bet_charge ch = {&job->caller, b->game,     b->draws[i],
                          id_hex,       b->per_draw, tsr_store_txn_now(txn).now_ns,
-                         seq};
+                         seq,          b->per_draw * (tsr_cents)(b->n_draws - i - 1)};
     if ((s = w->charge(w->arg, txn, &ch)) != TSR_OK)
         return s;
     snprintf(t->node, sizeof t->node, "%s", tsr_server_node_id(srv));

@@ -186,6 +186,18 @@ tsr_status tsr_sales_batch_add(tsr_sales_batch *b, tsr_store_conn *db, const cha
     return TSR_OK;
 }
 
+tsr_status tsr_sales_batch_covers(tsr_sales_batch *b, tsr_store_conn *db, const char *terminal,
+                                  tsr_cents amount)
+{
+    if (amount <= 0 || amount > TSR_MONEY_MAX || !terminal)
+        return TSR_ERR_ARG;
+    size_t t;
+    tsr_status s = term_find(b, db, terminal, &t);
+    if (s != TSR_OK)
+        return s;
+    return amount > b->terms[t].balance - b->terms[t].pending ? TSR_ERR_FLOAT_FUNDS : TSR_OK;
+}
+
 size_t tsr_sales_batch_mark(const tsr_sales_batch *b) { return b->n; }
 
 static void clear(tsr_sales_batch *b);

@@ -49,6 +49,14 @@ void tsr_sales_batch_free(tsr_sales_batch *b);
 tsr_status tsr_sales_batch_add(tsr_sales_batch *b, tsr_store_conn *db, const char *terminal,
                                const char *game, tsr_cents stake, int64_t seq) TSR_MUST_CHECK;
 
+/* Whether terminal's float covers `amount` more than what is pending
+ * (a multi-draw sale checks its whole stake before its first ticket, so a
+ * float short for a later draw refuses the bet before anything is
+ * written). TSR_OK, TSR_ERR_FLOAT_FUNDS, TSR_ERR_ARG, store errors.
+ * Counts nothing; reads only. */
+tsr_status tsr_sales_batch_covers(tsr_sales_batch *b, tsr_store_conn *db, const char *terminal,
+                                  tsr_cents amount) TSR_MUST_CHECK;
+
 /* A point to come back to, and back to it: the sales counted since the
  * mark are forgotten (a job that failed after counting its sales); back
  * to 0 also forgets the balances read. */

@@ -262,6 +262,10 @@ typedef struct tsr_bet_charge {
     tsr_cents stake;          /* > 0: this ticket's stake (one draw) */
     int64_t now_ns;
     int64_t seq;              /* the ticket's outbox seq (charge only) */
+    tsr_cents after;          /* the stakes of the bet's tickets charged after
+                                 this one (charge only): the first ticket
+                                 checks funds and limits for the whole bet,
+                                 so a refusal comes before anything is written */
 } tsr_bet_charge;
 
 /* Money and player checks the bet path runs through, on the writer thread

@@ -34,16 +34,31 @@ static tsr_status bettor_account(const tsr_bettor *who, char *acct)
     return tsr_ledger_float_account(acct, who->terminal_id);
 }
 
+/* The wallet covers need (the bet's stake still to charge) and the limits
+ * allow it: checked whole at the bet's first ticket. */
+static tsr_status covered(tsr_store_conn *db, int64_t player_id, const char *acct, tsr_cents need,
+                          int64_t now_ns)
+{
+    tsr_cents balance = 0;
+    tsr_status st = tsr_limits_check(db, player_id, false, need, now_ns);
+    if (st == TSR_OK)
+        st = tsr_ledger_balance(db, acct, &balance);
+    return st == TSR_OK && balance < need ? TSR_ERR_FUNDS : st;
+}
+
 static tsr_status debit_player(const tsr_accounts *a, tsr_store_conn *db, int64_t player_id,
                                const char *acct, const char *sales, tsr_cents stake,
-                               const char *ticket_id, int64_t now_ns)
+                               tsr_cents after, const char *ticket_id, int64_t now_ns)
 {
     (void)a;
     /* Every refusal comes before the first write: a refused bet writes
-     * nothing, and the writer need not undo its run (writer.c). */
+     * nothing, and the writer need not undo its run (writer.c); a bet of
+     * several tickets is checked whole at its first, so one short for a
+     * later draw is refused before its first ticket is written. */
     tsr_status st = standing(db, player_id, now_ns);
     if (st == TSR_OK)
-        st = tsr_limits_check(db, player_id, false, stake, now_ns);
+        st = after > 0 ? covered(db, player_id, acct, stake + after, now_ns)
+                       : tsr_limits_check(db, player_id, false, stake, now_ns);
     if (st == TSR_OK)
         st = tsr_ledger_transfer(db, "bet", ticket_id, now_ns, acct, sales, stake, NULL);
     if (st == TSR_OK)
@@ -53,20 +68,17 @@ static tsr_status debit_player(const tsr_accounts *a, tsr_store_conn *db, int64_
 
 tsr_status tsr_wallet_debit_for_bet(const tsr_accounts *a, tsr_store_conn *db,
                                     const tsr_bettor *who, const char *game, tsr_cents stake,
-                                    const char *ticket_id, int64_t now_ns)
+                                    tsr_cents after, const char *ticket_id, int64_t now_ns)
 {
     char acct[TSR_LEDGER_NAME_SIZE], sales[TSR_LEDGER_NAME_SIZE];
-    if (stake <= 0 || stake > TSR_MONEY_MAX || !ref_ok(ticket_id) ||
+    if (who->player_id <= 0 || stake <= 0 || stake > TSR_MONEY_MAX || after < 0 ||
+        after > TSR_MONEY_MAX - stake || !ref_ok(ticket_id) ||
         bettor_account(who, acct) != TSR_OK || tsr_ledger_sales_account(sales, game) != TSR_OK)
         return TSR_ERR_ARG;
-    if (who->player_id <= 0) {
-        tsr_status st = tsr_ledger_transfer(db, "bet", ticket_id, now_ns, acct, sales, stake, NULL);
-        return st == TSR_ERR_LEDGER_NEGATIVE ? TSR_ERR_FLOAT_FUNDS : st;
-    }
     tsr_status st = tsr_sql_sp_begin(db);
     if (st != TSR_OK)
         return st;
-    st = debit_player(a, db, who->player_id, acct, sales, stake, ticket_id, now_ns);
+    st = debit_player(a, db, who->player_id, acct, sales, stake, after, ticket_id, now_ns);
     return tsr_sql_sp_end(db, st);
 }
 

@@ -27,16 +27,20 @@ typedef struct tsr_bettor {
 /* Most wallet movements GET /v1/wallet lists. */
 #define TSR_WALLET_HISTORY_MAX 50
 
-/* The bet path's debit of one ticket (kind "bet", ref ticket_id, both
- * copied): for a player, in this order, TSR_ERR_KYC_PENDING /
+/* The bet path's debit of one ticket of a player's bet (kind "bet", ref
+ * ticket_id, both copied; retail sales are counted in the group's sales
+ * batch instead, sales_batch.h): in this order TSR_ERR_KYC_PENDING /
  * TSR_ERR_KYC_REJECTED (not verified), TSR_ERR_SELF_EXCLUDED,
  * TSR_ERR_COOL_OFF, TSR_ERR_LIMIT_EXCEEDED (stake per day/week), then
- * TSR_ERR_FUNDS; for a terminal TSR_ERR_FLOAT_FUNDS. Debits the wallet or
- * float and credits sales:<game>. TSR_ERR_ARG for stake <= 0, a bad game
- * code or ticket id; TSR_ERR_NOT_FOUND for an unknown player. */
+ * TSR_ERR_FUNDS, each for stake + after when after (the stakes of the
+ * bet's tickets still to charge) is > 0, so a bet is refused at its first
+ * ticket with nothing written. Debits the wallet and credits
+ * sales:<game>. TSR_ERR_ARG for a bettor that is not a player, stake <= 0,
+ * after < 0, a bad game code or ticket id; TSR_ERR_NOT_FOUND for an
+ * unknown player. */
 tsr_status tsr_wallet_debit_for_bet(const tsr_accounts *a, tsr_store_conn *db,
                                     const tsr_bettor *who, const char *game, tsr_cents stake,
-                                    const char *ticket_id, int64_t now_ns) TSR_MUST_CHECK;
+                                    tsr_cents after, const char *ticket_id, int64_t now_ns) TSR_MUST_CHECK;
 
 /* Gives a ticket's stake back to whoever paid it (a cancel in the void
  * window, a cancelled draw, a node excluded from a draw): debits

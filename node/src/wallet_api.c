@@ -48,14 +48,14 @@ static tsr_bettor bettor_of(const tsr_caller *c)
 static tsr_status hook_charge(void *arg, tsr_store_txn *txn, const tsr_bet_charge *c)
 {
     tsr_accounts_state *s = arg;
-    if (c->caller->kind != TSR_CALLER_PLAYER && c->caller->kind != TSR_CALLER_TERMINAL)
+    if (c->caller->kind != TSR_CALLER_PLAYER) /* retail: hook_charge_retail */
         return TSR_ERR_SESSION_KIND;
     tsr_status st = touch(s, txn, c->caller);
     if (st != TSR_OK)
         return st;
     tsr_bettor b = bettor_of(c->caller);
     return tsr_wallet_debit_for_bet(&s->acc, tsr_store_txn_conn(txn), &b, c->game, c->stake,
-                                    c->ticket_id, c->now_ns);
+                                    c->after, c->ticket_id, c->now_ns);
 }
 
 /* A retail sale: counted in the group's sales batch (sales_batch.h), posted
@@ -66,8 +66,12 @@ static tsr_status hook_charge_retail(void *arg, tsr_store_txn *txn, const tsr_be
     tsr_accounts_state *s = arg;
     if (c->caller->kind != TSR_CALLER_TERMINAL)
         return hook_charge(arg, txn, c);
-    tsr_status st = tsr_sales_batch_add(s->sales, tsr_store_txn_conn(txn), c->caller->terminal_id,
-                                        c->game, c->stake, c->seq);
+    tsr_store_conn *db = tsr_store_txn_conn(txn);
+    tsr_status st = c->after > 0 ? tsr_sales_batch_covers(s->sales, db, c->caller->terminal_id,
+                                                          c->stake + c->after)
+                                 : TSR_OK;
+    if (st == TSR_OK)
+        st = tsr_sales_batch_add(s->sales, db, c->caller->terminal_id, c->game, c->stake, c->seq);
     return st == TSR_OK ? touch(s, txn, c->caller) : st;
 }
 

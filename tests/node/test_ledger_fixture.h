@@ -116,6 +116,38 @@ static inline tsr_cents fx_balance(fx *f, const char *acct)
     return b;
 }
 
+/* A retail ticket row of terminal for game (the columns the ledger check
+ * and refunds read; the others placeholders), as the bet path writes with
+ * its sale; its id is seq big-endian then zeros (fx_ticket_hex). */
+static inline void fx_retail_ticket(fx *f, int64_t seq, const char *terminal, const char *game,
+                             tsr_cents stake)
+{
+    sqlite3_stmt *s;
+    sqlite3 *db = tsr_store_conn_db(f->db);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+        "INSERT INTO tickets(id, seq, serial, check_code, game, draw, channel, terminal_id, "
+        "bet_id, bet, stake_cents, accepted_at_ns, bytes, sig, leaf) VALUES "
+        "(?1, ?2, 'n-' || ?2, 1, ?3, 7, 2, ?4, x'00', x'00', ?5, ?6, x'00', x'', x'00')",
+        -1, &s, NULL), SQLITE_OK);
+    uint8_t id[16] = {0};
+    for (int k = 0; k < 8; k++)
+        id[k] = (uint8_t)((uint64_t)seq >> (56 - 8 * k));
+    sqlite3_bind_blob(s, 1, id, sizeof id, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, seq);
+    sqlite3_bind_text(s, 3, game, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, terminal, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, stake);
+    sqlite3_bind_int64(s, 6, f->now);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+}
+
+/* The hex id of the ticket fx_retail_ticket wrote for seq. */
+static inline void fx_ticket_hex(int64_t seq, char out[33])
+{
+    snprintf(out, 33, "%016llx0000000000000000", (unsigned long long)seq);
+}
+
 static inline void fx_ledger_ok(fx *f)
 {
     tsr_ledger_report r;

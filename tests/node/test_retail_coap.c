@@ -442,12 +442,37 @@ START_TEST(operator_cli_works_beside_the_running_node)
 }
 END_TEST
 
+/* A two-draw sale whose float covers its first draw only is refused with
+ * TSR_ERR_FLOAT_FUNDS before anything is written (its whole stake is
+ * checked at its first ticket), and the float still sells what it covers. */
+START_TEST(a_sale_the_float_covers_only_in_part_is_refused_whole)
+{
+    fx_start(&F);
+    side_agents(300, FX_T0_NS); /* 3.00 of float */
+    tsr_cutoff_token t1 = fx_open_draw(&F, "pick3"), t2;
+    fx_token(&F, "pick3", t1.cutoff_at_ns, &F.authority_kp, &t2);
+    ck_assert_int_eq(fx_install(&F, &t2)->code, 201);
+    char q[256];
+    agent_login("term-1", "sam", q, sizeof q);
+    fx_resp *r = fx_bet(&F, q, "pick3",
+                        "{\"type\":\"straight\",\"numbers\":[7,7,7],\"stake\":\"2.00\",\"draws\":2}",
+                        "key-r-twodraws");
+    expect(r, 403, "TSR_ERR_FLOAT_FUNDS");
+    ck_assert_int_eq(side_int("SELECT count(*) FROM tickets"), 0);
+    ck_assert_int_eq(side_int("SELECT count(*) FROM outbox"), 0);
+    sell(q, "key-r-onedraw"); /* 2.00 of the 3.00 */
+    ck_assert_int_eq(side_int("SELECT count(*) FROM tickets"), 1);
+    ledger_ok();
+}
+END_TEST
+
 static Suite *retail_suite(void)
 {
     Suite *s = suite_create("retail_coap");
     TCase *tc = tcase_create("retail");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_sale_the_float_covers_only_in_part_is_refused_whole);
     tcase_add_test(tc, a_slip_is_checked_and_paid_once_at_any_terminal);
     tcase_add_test(tc, claims_refuse_bad_requests);
     tcase_add_test(tc, wrong_codes_are_rate_limited_per_terminal);

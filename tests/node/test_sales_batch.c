@@ -6,31 +6,6 @@
 #include "tessera/catalog.h"
 #include "test_ledger_fixture.h"
 
-/* A ticket row of terminal for game (the columns the check reads; the
- * others filled with placeholders), as the bet path writes with its sale. */
-static void put_ticket(fx *f, int64_t seq, const char *terminal, const char *game,
-                       tsr_cents stake)
-{
-    sqlite3_stmt *s;
-    sqlite3 *db = tsr_store_conn_db(f->db);
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-        "INSERT INTO tickets(id, seq, serial, check_code, game, draw, channel, terminal_id, "
-        "bet_id, bet, stake_cents, accepted_at_ns, bytes, sig, leaf) VALUES "
-        "(?1, ?2, 'n-' || ?2, 1, ?3, 7, 2, ?4, x'00', x'00', ?5, ?6, x'00', x'', x'00')",
-        -1, &s, NULL), SQLITE_OK);
-    uint8_t id[16] = {0};
-    for (int k = 0; k < 8; k++)
-        id[k] = (uint8_t)((uint64_t)seq >> (56 - 8 * k));
-    sqlite3_bind_blob(s, 1, id, sizeof id, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, seq);
-    sqlite3_bind_text(s, 3, game, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, terminal, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, stake);
-    sqlite3_bind_int64(s, 6, f->now);
-    ck_assert_int_eq(sqlite3_step(s), SQLITE_DONE);
-    sqlite3_finalize(s);
-}
-
 static void top_up(fx *f, const char *terminal, tsr_cents amount)
 {
     char acct[TSR_LEDGER_NAME_SIZE], ref[32];
@@ -47,7 +22,7 @@ static tsr_status sell(fx *f, tsr_sales_batch *b, int64_t seq, const char *termi
 {
     tsr_status s = tsr_sales_batch_add(b, f->db, terminal, game, stake, seq);
     if (s == TSR_OK)
-        put_ticket(f, seq, terminal, game, stake);
+        fx_retail_ticket(f, seq, terminal, game, stake);
     return s;
 }
 
@@ -81,6 +56,13 @@ START_TEST(sales_are_checked_against_the_float_with_what_is_pending)
     before = sqlite3_total_changes64(db);
     ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", "pick3", 100, 3), TSR_ERR_FLOAT_FUNDS);
     ck_assert_int_eq(sqlite3_total_changes64(db), before);
+    /* a whole multi-draw sale is checked before its first ticket */
+    ck_assert_int_eq(tsr_sales_batch_covers(b, f.db, "T1", 51), TSR_ERR_FLOAT_FUNDS);
+    ck_assert_int_eq(tsr_sales_batch_covers(b, f.db, "T1", 50), TSR_OK);
+    ck_assert_int_eq(tsr_sales_batch_covers(b, f.db, "T1", 0), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_sales_batch_covers(b, f.db, "T 1", 5), TSR_ERR_ARG);
+    ck_assert_int_eq(sqlite3_total_changes64(db), before);
+    ck_assert_uint_eq(tsr_sales_batch_pending(b), 2); /* covers counts nothing */
     ck_assert_int_eq(sell(&f, b, 3, "T1", "pick3", 50), TSR_OK); /* exactly what is left */
     ck_assert_uint_eq(tsr_sales_batch_pending(b), 3);
     /* nothing posted yet: the float still shows its balance */
@@ -236,7 +218,7 @@ START_TEST(the_tickets_of_a_float_s_postings_are_counted_from_their_ranges)
     for (int64_t q = 1; q <= 3; q++)
         ck_assert_int_eq(sell(&f, b, q, "T1", "pick3", 100), TSR_OK);
     ck_assert_int_eq(tsr_sales_batch_flush(b, f.db, f.now), TSR_OK);
-    put_ticket(&f, 4, "T2", "pick3", 100); /* another terminal's: not counted */
+    fx_retail_ticket(&f, 4, "T2", "pick3", 100); /* another terminal's: not counted */
     ck_assert_int_eq(tsr_sales_batch_tickets(f.db, "T1", acct, 0, INT64_MAX, &n), TSR_OK);
     ck_assert_int_eq(n, 3);
     ck_assert_int_eq(tsr_store_exec(f.db, "UPDATE ledger_tx SET ref = 'seq:1-3 ' WHERE kind = 'sales'"),

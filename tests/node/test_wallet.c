@@ -4,6 +4,7 @@
 #include "../../node/src/ledger_sql.h"
 #include "../../node/src/limits.h"
 #include "../../node/src/wallet.h"
+#include "../../node/src/sales_batch.h"
 #include "test_ledger_fixture.h"
 
 START_TEST(debit_refuses_in_the_documented_order)
@@ -13,26 +14,26 @@ START_TEST(debit_refuses_in_the_documented_order)
     int64_t p = fx_player(&f, "ada", "AB123456");
     tsr_bettor who = {p, NULL};
     /* Funds last: with everything else fine, an empty wallet says FUNDS. */
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 200, "t1", f.now), TSR_ERR_FUNDS);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 200, 0, "t1", f.now), TSR_ERR_FUNDS);
     fx_fund(&f, p, 1000);
     tsr_limit_view v;
     ck_assert_int_eq(tsr_limits_set(&f.acc, f.db, p, TSR_LIMIT_STAKE_DAY, 300, f.now, &v), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 200, "t1", f.now), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 200, "t2", f.now), TSR_ERR_LIMIT_EXCEEDED);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 200, 0, "t1", f.now), TSR_OK);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 200, 0, "t2", f.now), TSR_ERR_LIMIT_EXCEEDED);
     int64_t end;
     ck_assert_int_eq(tsr_exclusions_add(&f.acc, f.db, p, TSR_EXCL_COOL_OFF, 24, f.now, &end), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, "t2", f.now), TSR_ERR_COOL_OFF);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, 0, "t2", f.now), TSR_ERR_COOL_OFF);
     ck_assert_int_eq(tsr_exclusions_add(&f.acc, f.db, p, TSR_EXCL_SELF, 1, f.now, &end), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, "t2", f.now), TSR_ERR_SELF_EXCLUDED);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, 0, "t2", f.now), TSR_ERR_SELF_EXCLUDED);
     ck_assert_int_eq(tsr_players_set_kyc(f.db, p, TSR_KYC_PENDING, NULL), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, "t2", f.now), TSR_ERR_KYC_PENDING);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, 0, "t2", f.now), TSR_ERR_KYC_PENDING);
     ck_assert_int_eq(tsr_players_set_kyc(f.db, p, TSR_KYC_REJECTED, NULL), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, "t2", f.now), TSR_ERR_KYC_REJECTED);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 50, 0, "t2", f.now), TSR_ERR_KYC_REJECTED);
     tsr_bettor ghost = {4242, NULL};
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &ghost, "lotto", 50, "t3", f.now), TSR_ERR_NOT_FOUND);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 0, "t3", f.now), TSR_ERR_ARG);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lot to", 5, "t3", f.now), TSR_ERR_ARG);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 5, "", f.now), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &ghost, "lotto", 50, 0, "t3", f.now), TSR_ERR_NOT_FOUND);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 0, 0, "t3", f.now), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lot to", 5, 0, "t3", f.now), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &who, "lotto", 5, 0, "", f.now), TSR_ERR_ARG);
     /* Only the first bet moved money; refusals left nothing (no usage either). */
     char acct[TSR_LEDGER_NAME_SIZE];
     ck_assert_int_eq(tsr_ledger_player_account(acct, p), TSR_OK);
@@ -48,13 +49,13 @@ END_TEST
 
 /* Runs a debit as the bet path does (no savepoint of the ledger's own:
  * the writer's run covers it) and says whether it changed any row. */
-static tsr_status debit_covered(fx *f, const tsr_bettor *who, tsr_cents stake, const char *ref,
-                                bool *wrote)
+static tsr_status debit_covered(fx *f, const tsr_bettor *who, tsr_cents stake, tsr_cents after,
+                                const char *ref, bool *wrote)
 {
     sqlite3 *db = tsr_store_conn_db(f->db);
     sqlite3_int64 before = sqlite3_total_changes64(db);
     tsr_sql_sp_covered(true);
-    tsr_status s = tsr_wallet_debit_for_bet(&f->acc, f->db, who, "lotto", stake, ref, f->now);
+    tsr_status s = tsr_wallet_debit_for_bet(&f->acc, f->db, who, "lotto", stake, after, ref, f->now);
     tsr_sql_sp_covered(false);
     *wrote = sqlite3_total_changes64(db) != before;
     return s;
@@ -72,20 +73,29 @@ START_TEST(a_refused_debit_writes_nothing)
     bool wrote;
     int64_t accounts0, accounts1;
     ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT count(*) FROM accounts", &accounts0), TSR_OK);
-    ck_assert_int_eq(debit_covered(&f, &who, 200, "n1", &wrote), TSR_ERR_FUNDS); /* no account */
+    ck_assert_int_eq(debit_covered(&f, &who, 200, 0, "n1", &wrote), TSR_ERR_FUNDS); /* no account */
     ck_assert(!wrote);
-    ck_assert_int_eq(debit_covered(&f, &shop, 200, "n2", &wrote), TSR_ERR_FLOAT_FUNDS);
+    /* retail sales are counted in the sales batch, never debited here */
+    ck_assert_int_eq(debit_covered(&f, &shop, 200, 0, "n2", &wrote), TSR_ERR_ARG);
     ck_assert(!wrote);
     ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT count(*) FROM accounts", &accounts1), TSR_OK);
     ck_assert_int_eq(accounts1, accounts0);
     fx_fund(&f, p, 300);
-    ck_assert_int_eq(debit_covered(&f, &who, 400, "n3", &wrote), TSR_ERR_FUNDS); /* short */
+    ck_assert_int_eq(debit_covered(&f, &who, 400, 0, "n3", &wrote), TSR_ERR_FUNDS); /* short */
     ck_assert(!wrote);
+    /* a two-draw bet of 2 x 200: its first ticket is covered alone, the
+     * bet is not, so it is refused at the first ticket */
+    ck_assert_int_eq(debit_covered(&f, &who, 200, 200, "n3", &wrote), TSR_ERR_FUNDS);
+    ck_assert(!wrote);
+    ck_assert_int_eq(debit_covered(&f, &who, 200, -1, "n3", &wrote), TSR_ERR_ARG);
     tsr_limit_view v;
     ck_assert_int_eq(tsr_limits_set(&f.acc, f.db, p, TSR_LIMIT_STAKE_DAY, 250, f.now, &v), TSR_OK);
-    ck_assert_int_eq(debit_covered(&f, &who, 200, "n4", &wrote), TSR_OK);
+    ck_assert_int_eq(debit_covered(&f, &who, 100, 200, "n4", &wrote), TSR_ERR_LIMIT_EXCEEDED);
+    ck_assert(!wrote);
+    ck_assert_int_eq(debit_covered(&f, &who, 100, 100, "n4", &wrote), TSR_OK); /* 200 of 250 */
     ck_assert(wrote);
-    ck_assert_int_eq(debit_covered(&f, &who, 100, "n5", &wrote), TSR_ERR_LIMIT_EXCEEDED);
+    ck_assert_int_eq(debit_covered(&f, &who, 100, 0, "n5", &wrote), TSR_OK); /* its second */
+    ck_assert_int_eq(debit_covered(&f, &who, 100, 0, "n6", &wrote), TSR_ERR_LIMIT_EXCEEDED);
     ck_assert(!wrote);
     int64_t used;
     ck_assert_int_eq(tsr_store_query_int(f.db, "SELECT sum(amount) FROM limit_usage", &used), TSR_OK);
@@ -95,29 +105,48 @@ START_TEST(a_refused_debit_writes_nothing)
 }
 END_TEST
 
+/* A retail ticket's refund: its stake is the ticket row's (its sale was
+ * posted in its group's "sales" transaction), only for the terminal that
+ * sold it and that game, exactly once; and a ticket of the per-ticket
+ * "bet" postings of older databases is refunded from its posting. */
 START_TEST(retail_sales_consume_the_float_and_refunds_happen_once)
 {
     fx f;
     fx_open(&f);
     tsr_bettor shop = {0, "T1"};
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &shop, "pick3", 100, "r1", f.now), TSR_ERR_FLOAT_FUNDS);
+    tsr_sales_batch *b;
+    ck_assert_int_eq(tsr_sales_batch_new(&b), TSR_OK);
+    ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", "pick3", 100, 1), TSR_ERR_FLOAT_FUNDS);
     ck_assert_int_eq(tsr_ledger_transfer(f.db, "float_topup", "c1", f.now, "agent_cash", "agent_float:T1", 150, NULL), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &shop, "pick3", 100, "r1", f.now), TSR_OK);
-    ck_assert_int_eq(tsr_wallet_debit_for_bet(&f.acc, f.db, &shop, "pick3", 100, "r2", f.now), TSR_ERR_FLOAT_FUNDS);
+    tsr_sales_batch_revert(b, 0); /* as the writer's flush before a top-up job: balances read anew */
+    ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", "pick3", 100, 1), TSR_OK);
+    fx_retail_ticket(&f, 1, "T1", "pick3", 100);
+    ck_assert_int_eq(tsr_sales_batch_add(b, f.db, "T1", "pick3", 100, 2), TSR_ERR_FLOAT_FUNDS);
+    ck_assert_int_eq(tsr_sales_batch_flush(b, f.db, f.now), TSR_OK);
+    char r1[33], r9[33];
+    fx_ticket_hex(1, r1);
+    fx_ticket_hex(9, r9);
     bool applied;
-    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 99, "r1", f.now, &applied), TSR_ERR_ARG);
-    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, "r9", f.now, &applied), TSR_ERR_NOT_FOUND);
-    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, "r1", f.now, &applied), TSR_OK);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 99, r1, f.now, &applied), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, r9, f.now, &applied), TSR_ERR_NOT_FOUND);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "keno", 100, r1, f.now, &applied), TSR_ERR_NOT_FOUND);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, "not-hex", f.now, &applied), TSR_ERR_NOT_FOUND);
+    /* another terminal cannot refund this one's ticket */
+    tsr_bettor other = {0, "T2"};
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &other, "pick3", 100, r1, f.now, &applied), TSR_ERR_NOT_FOUND);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &other, "pick3", 100, "", f.now, &applied), TSR_ERR_ARG);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, r1, f.now, &applied), TSR_OK);
     ck_assert(applied);
-    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, "r1", f.now, &applied), TSR_OK);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 100, r1, f.now, &applied), TSR_OK);
     ck_assert(!applied);
     ck_assert_int_eq(fx_balance(&f, "agent_float:T1"), 150);
     ck_assert_int_eq(fx_balance(&f, "sales:pick3"), 0);
-    /* Another bettor cannot refund someone else's ticket. */
-    tsr_bettor other = {0, "T2"};
-    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &other, "pick3", 100, "r1", f.now, &applied), TSR_ERR_NOT_FOUND);
-    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &other, "pick3", 100, "", f.now, &applied), TSR_ERR_ARG);
-    fx_ledger_ok(&f);
+    /* an older database's per-ticket posting */
+    ck_assert_int_eq(tsr_ledger_transfer(f.db, "bet", "old-1", f.now, "agent_float:T1", "sales:pick3", 50, NULL), TSR_OK);
+    ck_assert_int_eq(tsr_wallet_refund_bet(f.db, &shop, "pick3", 50, "old-1", f.now, &applied), TSR_OK);
+    ck_assert(applied);
+    ck_assert_int_eq(fx_balance(&f, "agent_float:T1"), 150);
+    tsr_sales_batch_free(b);
     fx_close(&f);
 }
 END_TEST
