@@ -12,6 +12,7 @@
 
 #include "server_int.h"
 #include "tessera/log.h"
+#include "tessera/udpbuf.h"
 
 /* Highest descriptor scanned for the sockets libcoap opened (it has no API
  * to return them; SO_RCVBUF must be set on them, see DESIGN.md). */
@@ -126,9 +127,7 @@ static int tune_new_socket(tsr_server *srv, const bool *before)
     for (int fd = 0; fd < FD_SCAN_MAX && !port; fd++) {
         if (!after[fd] || before[fd])
             continue;
-        int want = (int)srv->cfg->rcvbuf_bytes;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+        tsr_udp_set_rcvbuf(fd, (int)srv->cfg->rcvbuf_bytes);
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)

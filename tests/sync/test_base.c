@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -287,6 +288,29 @@ START_TEST(udp_receive_buffers_grow_for_one_server_only)
 }
 END_TEST
 
+/* A load generator with a thousand sessions has sockets past descriptor
+ * 1024: they are found too. */
+START_TEST(udp_receive_buffers_grow_past_descriptor_1024)
+{
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 1600) {
+        fprintf(stderr, "skipped: hard descriptor limit %llu\n", (unsigned long long)rl.rlim_max);
+        return;
+    }
+    rl.rlim_cur = 1600;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    int low = udp_connected(40003);
+    int before = rcvbuf_of(low);
+    int high = dup2(low, 1500);
+    ck_assert_int_eq(high, 1500);
+    close(low);
+    tsr_udp_grow_rcvbuf(htonl(INADDR_LOOPBACK), htons(40003), 4 * before);
+    ck_assert_int_gt(rcvbuf_of(high), before);
+    close(high);
+}
+END_TEST
+
 START_TEST(log_writes_one_keyvalue_line_with_clock_time)
 {
     char *buf = NULL;
@@ -328,6 +352,7 @@ static Suite *base_suite(void)
     tcase_add_test(tc, real_rng_buffers_without_repeating);
     tcase_add_test(tc, real_rng_does_not_repeat_across_fork);
     tcase_add_test(tc, udp_receive_buffers_grow_for_one_server_only);
+    tcase_add_test(tc, udp_receive_buffers_grow_past_descriptor_1024);
     tcase_add_test(tc, log_writes_one_keyvalue_line_with_clock_time);
     suite_add_tcase(s, tc);
     return s;

@@ -8,15 +8,20 @@
 #ifndef TESSERA_UDPBUF_H
 #define TESSERA_UDPBUF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A client's receive buffer: 8 MiB holds thousands of replies. */
 #define TSR_UDP_CLIENT_RCVBUF (8 << 20)
 
-/* Sets SO_RCVBUF (SO_RCVBUFFORCE when the process may, else up to the
- * kernel's rmem_max) to `bytes` on every UDP socket of this process
- * connected to the IPv4 address `addr_be` and `port_be` (both in network
- * byte order). Best effort: a socket it cannot change keeps its buffer. */
+/* Sets fd's receive buffer to `bytes`: SO_RCVBUFFORCE when the process
+ * may, else SO_RCVBUF (which the kernel caps at rmem_max). Best effort. */
+void tsr_udp_set_rcvbuf(int fd, int bytes);
+
+/* tsr_udp_set_rcvbuf on every UDP socket of this process (any descriptor
+ * number) connected to the IPv4 address `addr_be` and `port_be` (both in
+ * network byte order). Best effort: a socket it cannot change keeps its
+ * buffer. */
 void tsr_udp_grow_rcvbuf(uint32_t addr_be, uint16_t port_be, int bytes);
 
 #endif
