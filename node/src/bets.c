@@ -364,22 +364,28 @@ static tsr_status bet_reply(tsr_job *job)
     bet_ctx *b = job->ctx;
     if (job->replayed && b->n_tickets == 0)
         return TSR_OK; /* a reply stored as text before schema v2: sent as stored */
-    char bet_hex[2 * TICKET_ID_LEN + 1], total[TSR_MONEY_STR_MAX];
-    tsr_hex_encode(bet_hex, sizeof bet_hex, b->bet_id, TICKET_ID_LEN);
     if (job->replayed && b->n_tickets > 0) {
         free(b->bet_json);
         b->bet_json = bet_json_of(b->tickets[0].bet, b->tickets[0].bet_len);
     }
+    /* {"bet_id":"<hex>","total_stake":"<money>","total_stake_cents":<n>,
+     * "receipts":[...]}, written without stdio (one reply per bet) */
+    static const char HEAD[] = "{\"bet_id\":\"", STAKE[] = "\",\"total_stake\":\"",
+                      CENTS[] = "\",\"total_stake_cents\":", LIST[] = ",\"receipts\":[";
     tsr_text r = {0};
-    tsr_text_printf(&r, "{\"bet_id\":\"%s\",\"total_stake\":\"%s\",\"total_stake_cents\":%lld,"
-                        "\"receipts\":[",
-                    bet_hex, tsr_money_format(b->total, total, sizeof total), (long long)b->total);
+    tsr_text_append(&r, HEAD, sizeof HEAD - 1);
+    tsr_text_hex(&r, b->bet_id, TICKET_ID_LEN);
+    tsr_text_append(&r, STAKE, sizeof STAKE - 1);
+    tsr_text_money(&r, b->total);
+    tsr_text_append(&r, CENTS, sizeof CENTS - 1);
+    tsr_text_i64(&r, b->total);
+    tsr_text_append(&r, LIST, sizeof LIST - 1);
     for (size_t i = 0; i < b->n_tickets; i++) {
         if (i > 0)
-            tsr_text_printf(&r, ",");
+            tsr_text_append(&r, ",", 1);
         tsr_receipt_text(&r, &b->tickets[i], &b->sigs[i], false, b->bet_json);
     }
-    tsr_text_printf(&r, "]}");
+    tsr_text_append(&r, "]}", 2);
     if (r.failed) {
         free(r.buf);
         return TSR_ERR_NOMEM;
