@@ -1,5 +1,7 @@
 #include "tessera/log.h"
 
+#include "tessera/fmt.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +50,13 @@ tsr_status tsr_log_level_parse(const char *s, tsr_log_level *out)
 
 void tsr_time_format(int64_t unix_ns, char *buf, size_t len)
 {
-    time_t secs = (time_t)(unix_ns / TSR_NS_PER_S);
-    int ms = (int)((unix_ns % TSR_NS_PER_S) / TSR_NS_PER_MS);
-    if (ms < 0) {
-        secs -= 1;
-        ms += 1000;
+    char text[TSR_FMT_TIME_LEN];
+    size_t n = tsr_fmt_time(text, unix_ns);
+    if (len > 0) { /* as snprintf: cut to fit, always terminated */
+        n = n < len ? n : len - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
     }
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char date[24];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", date, ms);
 }
 
 void tsr_log_write(tsr_log *l, tsr_log_level level, const char *event, const char *fmt, ...)

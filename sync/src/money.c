@@ -1,5 +1,7 @@
 #include "tessera/money.h"
 
+#include "tessera/fmt.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,9 +37,13 @@ tsr_status tsr_money_muldiv(tsr_cents a, int64_t num, int64_t den, tsr_cents *ou
 
 char *tsr_money_format(tsr_cents a, char *buf, size_t len)
 {
-    /* Work on the magnitude in unsigned so INT64_MIN cannot overflow. */
-    unsigned long long mag = a < 0 ? 0ULL - (unsigned long long)a : (unsigned long long)a;
-    snprintf(buf, len, "%s%llu.%02llu", a < 0 ? "-" : "", mag / 100, mag % 100);
+    char text[TSR_FMT_MONEY_MAX];
+    size_t n = tsr_fmt_money(text, a);
+    if (len > 0) { /* as snprintf: cut to fit, always terminated */
+        n = n < len ? n : len - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    }
     return buf;
 }
 

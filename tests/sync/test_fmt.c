@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tessera/clock.h"
 #include "tessera/fmt.h"
@@ -55,21 +56,48 @@ static void check_pad(uint64_t v, unsigned width)
     ck_assert_str_eq(got, want);
 }
 
+/* The money and time texts as defined with stdio (what tsr_money_format
+ * and tsr_time_format wrote before they became wrappers of fmt.h). */
+static void money_by_printf(int64_t a, char *buf, size_t len)
+{
+    unsigned long long mag = a < 0 ? 0ULL - (unsigned long long)a : (unsigned long long)a;
+    snprintf(buf, len, "%s%llu.%02llu", a < 0 ? "-" : "", mag / 100, mag % 100);
+}
+
+static void time_by_printf(int64_t unix_ns, char *buf, size_t len)
+{
+    time_t secs = (time_t)(unix_ns / TSR_NS_PER_S);
+    int ms = (int)((unix_ns % TSR_NS_PER_S) / TSR_NS_PER_MS);
+    if (ms < 0) {
+        secs -= 1;
+        ms += 1000;
+    }
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char date[24];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", date, ms);
+}
+
 static void check_money(int64_t v)
 {
-    char got[TSR_FMT_MONEY_MAX + 1], want[TSR_MONEY_STR_MAX];
+    char got[TSR_FMT_MONEY_MAX + 1], want[TSR_MONEY_STR_MAX], wrapped[TSR_MONEY_STR_MAX];
     got[tsr_fmt_money(got, v)] = '\0';
-    ck_assert_str_eq(got, tsr_money_format(v, want, sizeof want));
+    money_by_printf(v, want, sizeof want);
+    ck_assert_str_eq(got, want);
+    ck_assert_str_eq(tsr_money_format(v, wrapped, sizeof wrapped), want);
 }
 
 static void check_time(int64_t ns)
 {
-    char got[TSR_FMT_TIME_LEN + 1], want[40];
+    char got[TSR_FMT_TIME_LEN + 1], want[40], wrapped[40];
     size_t n = tsr_fmt_time(got, ns);
     ck_assert_uint_eq(n, TSR_FMT_TIME_LEN);
     got[n] = '\0';
-    tsr_time_format(ns, want, sizeof want);
+    time_by_printf(ns, want, sizeof want);
     ck_assert_msg(strcmp(got, want) == 0, "%" PRId64 ": %s, want %s", ns, got, want);
+    tsr_time_format(ns, wrapped, sizeof wrapped);
+    ck_assert_str_eq(wrapped, want);
 }
 
 static const int64_t EDGES[] = {0, 1, -1, 9, 10, 99, 100, 101, -99, -100, -101, 999999, 1000000,
@@ -82,6 +110,13 @@ static const int64_t EDGES[] = {0, 1, -1, 9, 10, 99, 100, 101, -99, -100, -101, 
 START_TEST(edge_values_are_spelled_exactly)
 {
     char b[64];
+    /* the buffer-taking wrappers cut to fit as snprintf does */
+    ck_assert_str_eq(tsr_money_format(123456, b, 5), "1234");
+    tsr_time_format(0, b, 11);
+    ck_assert_str_eq(b, "1970-01-01");
+    b[0] = 'x';
+    tsr_money_format(1, b, 0); /* writes nothing */
+    ck_assert_int_eq(b[0], 'x');
     b[tsr_fmt_u64(b, 0)] = '\0';
     ck_assert_str_eq(b, "0");
     b[tsr_fmt_u64(b, UINT64_MAX)] = '\0';
