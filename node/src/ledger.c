@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "ledger_sql.h"
+#include "node_int.h"
+#include "tessera/fmt.h"
 #include "sales_batch.h"
 
 /* The chart of accounts: a name is one of these prefixes, followed by a key
@@ -76,15 +78,13 @@ static tsr_status keyed_name(char *out, const char *prefix, const char *key)
 
 tsr_status tsr_ledger_player_account(char *out, int64_t player_id)
 {
-    char key[24], *p = key + sizeof key;
+    char key[TSR_FMT_I64_MAX + 1];
     if (player_id <= 0) {
         out[0] = '\0';
         return TSR_ERR_ARG;
     }
-    *--p = '\0';
-    for (uint64_t v = (uint64_t)player_id; v; v /= 10)
-        *--p = (char)('0' + v % 10);
-    return keyed_name(out, "player:", p);
+    key[tsr_fmt_i64(key, player_id)] = '\0';
+    return keyed_name(out, "player:", key);
 }
 
 tsr_status tsr_ledger_float_account(char *out, const char *terminal_id)
@@ -155,10 +155,7 @@ static _Thread_local id_hint hints[ID_HINT_SLOTS];
 
 static uint64_t name_hash(const sqlite3 *conn, const char *name)
 {
-    uint64_t h = UINT64_C(14695981039346656037) ^ (uint64_t)(uintptr_t)conn;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * UINT64_C(1099511628211);
-    return h;
+    return tsr_table_hash((uint64_t)(uintptr_t)conn, name, strlen(name));
 }
 
 static id_hint *hint_slot(uint64_t hash)

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node_int.h"
+
+/* First capacity of the group's ticket arrays. */
+#define GROW_FIRST 256
+
 struct receipt_want {
     const uint64_t *seqs;
     tsr_receipt_sig *out;
@@ -21,31 +26,16 @@ typedef struct closed_batch {
     uint8_t siblings[TSR_RECEIPT_BATCH_MAX * TSR_RECEIPT_PROOF_MAX][TSR_HASH_LEN];
 } closed_batch;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 tsr_status tsr_receipts_reserve(tsr_receipts *r, size_t tickets)
 {
     size_t cap = r->cap, cap2 = r->cap;
     size_t need = r->n + r->held + tickets;
-    if (!grow((void **)&r->seqs, &cap, need, sizeof *r->seqs) ||
-        !grow((void **)&r->leaves, &cap2, need, sizeof *r->leaves))
+    if (!tsr_grow((void **)&r->seqs, &cap, need, sizeof *r->seqs, GROW_FIRST) ||
+        !tsr_grow((void **)&r->leaves, &cap2, need, sizeof *r->leaves, GROW_FIRST))
         return TSR_ERR_NOMEM;
     r->cap = cap < cap2 ? cap : cap2;
-    if (!grow((void **)&r->wants, &r->cap_wants, r->n_wants + r->held_wants + 1,
-              sizeof *r->wants))
+    if (!tsr_grow((void **)&r->wants, &r->cap_wants, r->n_wants + r->held_wants + 1,
+                  sizeof *r->wants, GROW_FIRST))
         return TSR_ERR_NOMEM;
     r->held += tickets;
     r->held_wants++;

@@ -9,6 +9,7 @@
 #include "ledger.h"
 #include "tessera/catalog.h"
 #include "ledger_sql.h"
+#include "node_int.h"
 
 /* One counted sale, in order (the log a revert walks back). */
 typedef struct sale {
@@ -40,6 +41,8 @@ struct tsr_sales_batch {
  * for games of the node's catalogue, so the limit is never reached by a
  * valid sale). */
 #define GAMES_MAX TSR_CATALOG_GAMES_MAX
+/* First capacity of the batch's arrays. */
+#define GROW_FIRST 64
 /* Slots of the terminal table at first. */
 #define SLOTS_MIN 64
 
@@ -60,29 +63,11 @@ void tsr_sales_batch_free(tsr_sales_batch *b)
     free(b);
 }
 
-static bool room(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap * 2 : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 /* ---- terminals and games ------------------------------------------------------ */
 
 static size_t slot_of(const char *s, size_t n_slots)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * UINT64_C(1099511628211);
-    return (size_t)(h ^ (h >> 29)) & (n_slots - 1);
+    return (size_t)tsr_table_hash(0, s, strlen(s)) & (n_slots - 1);
 }
 
 /* Rebuilds the slots for twice the terminals (or SLOTS_MIN). */
@@ -117,7 +102,7 @@ static tsr_status term_new(tsr_sales_batch *b, tsr_store_conn *db, const char *t
     snprintf(t.terminal, sizeof t.terminal, "%s", terminal);
     if ((s = tsr_ledger_balance(db, t.account, &t.balance)) != TSR_OK)
         return s;
-    if (!room((void **)&b->terms, &b->cap_terms, b->n_terms + 1, sizeof *b->terms) ||
+    if (!tsr_grow((void **)&b->terms, &b->cap_terms, b->n_terms + 1, sizeof *b->terms, GROW_FIRST) ||
         (2 * (b->n_terms + 1) > b->n_slots && rehash(b, b->n_terms + 1) != TSR_OK))
         return TSR_ERR_NOMEM;
     b->terms[b->n_terms] = t;
@@ -155,7 +140,7 @@ static tsr_status game_find(tsr_sales_batch *b, const char *game, size_t *index)
         }
     if (b->n_games == GAMES_MAX)
         return TSR_ERR_INTERNAL; /* a game outside the catalogue was sold */
-    if (!room((void **)&b->games, &b->cap_games, b->n_games + 1, sizeof *b->games))
+    if (!tsr_grow((void **)&b->games, &b->cap_games, b->n_games + 1, sizeof *b->games, GROW_FIRST))
         return TSR_ERR_NOMEM;
     memcpy(b->games[b->n_games], name, sizeof name);
     *index = b->n_games++;
@@ -179,7 +164,7 @@ tsr_status tsr_sales_batch_add(tsr_sales_batch *b, tsr_store_conn *db, const cha
     /* pending <= balance always holds, so this cannot wrap */
     if (stake > ts->balance - ts->pending)
         return TSR_ERR_FLOAT_FUNDS;
-    if (!room((void **)&b->log, &b->cap, b->n + 1, sizeof *b->log))
+    if (!tsr_grow((void **)&b->log, &b->cap, b->n + 1, sizeof *b->log, GROW_FIRST))
         return TSR_ERR_NOMEM;
     b->log[b->n++] = (sale){(uint32_t)t, (uint32_t)g, stake, seq};
     ts->pending += stake;

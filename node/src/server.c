@@ -346,9 +346,6 @@ void tsr_server_etag(const uint8_t *data, size_t len, uint8_t out[4])
         out[j] = (uint8_t)(s >> (16 * j));
 }
 
-/* Room a separate reply needs besides its body: token, ETag (1+4),
- * Content-Format (1+2), Max-Age (1+4), the payload marker, with slack. */
-#define REPLY_OVERHEAD_MAX (TSR_SERVER_TOKEN_MAX + 32)
 
 /* A job's separate reply (no request to look at) whose body fits one PDU:
  * the options and payload coap_add_data_blocked_response would write, but
@@ -358,7 +355,8 @@ void tsr_server_etag(const uint8_t *data, size_t len, uint8_t out[4])
 static bool write_single(exchange *x, int code, const char *text, int max_age)
 {
     size_t len = strlen(text);
-    if (x->pdu || len == 0 || len + REPLY_OVERHEAD_MAX > coap_session_max_pdu_size(x->sess))
+    if (x->pdu || len == 0 ||
+        len + TSR_SERVER_REPLY_OVERHEAD_MAX > coap_session_max_pdu_size(x->sess))
         return false;
     uint8_t etag[4], buf[4];
     /* A 2.01 (a bet's receipts) in one datagram carries no ETag: it is the

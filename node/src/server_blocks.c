@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node_int.h"
 #include "server_int.h"
 
-/* Room a reply needs besides its body (as REPLY_OVERHEAD_MAX in server.c). */
-#define BLOCK_REPLY_OVERHEAD (TSR_SERVER_TOKEN_MAX + 32)
 
 /* The Block2 the request asks for: its number, and the block size it
  * wants (0 when it names none). */
@@ -50,10 +49,8 @@ static char *key_of(const exchange *x)
 
 static size_t slot_of(const coap_session_t *sess, const char *uri)
 {
-    uint64_t h = (uint64_t)(uintptr_t)sess * UINT64_C(0x9E3779B97F4A7C15);
-    for (const unsigned char *c = (const unsigned char *)uri; *c; c++)
-        h = (h ^ *c) * UINT64_C(0x100000001B3);
-    return (size_t)(h >> 40) & (TSR_SERVER_BLOCK_BODIES - 1);
+    return (size_t)tsr_table_hash((uint64_t)(uintptr_t)sess, uri, strlen(uri)) &
+           (TSR_SERVER_BLOCK_BODIES - 1);
 }
 
 /* Wiped before freeing: the key holds the caller's session token (in the
@@ -111,7 +108,7 @@ const char *tsr_server_block_body(tsr_server *srv, const exchange *x, const char
     size_t size, len = strlen(text);
     requested_block(x->pdu, &num, &size);
     bool blocks = num > 0 || (size && len > size) ||
-                  len + BLOCK_REPLY_OVERHEAD > coap_session_max_pdu_size(x->sess);
+                  len + TSR_SERVER_REPLY_OVERHEAD_MAX > coap_session_max_pdu_size(x->sess);
     char *uri = blocks ? key_of(x) : NULL;
     if (!uri)
         return text;

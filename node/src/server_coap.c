@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "node_int.h"
 #include "server_int.h"
 #include "tessera/log.h"
 
@@ -16,10 +17,8 @@
 
 static size_t bucket_of(const coap_session_t *sess, const uint8_t *tok, size_t len)
 {
-    uint64_t h = (uint64_t)(uintptr_t)sess * UINT64_C(0x9E3779B97F4A7C15);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ tok[i]) * UINT64_C(0x100000001B3);
-    return (size_t)(h >> 32) & (TSR_SERVER_PENDING_BUCKETS - 1);
+    return (size_t)tsr_table_hash((uint64_t)(uintptr_t)sess, tok, len) &
+           (TSR_SERVER_PENDING_BUCKETS - 1);
 }
 
 static pending_reply *pending_find(tsr_server *srv, const coap_session_t *sess,

@@ -23,6 +23,9 @@ typedef struct route_entry {
 
 /* Longest CoAP token (RFC 7252: 0..8 bytes). */
 #define TSR_SERVER_TOKEN_MAX 8
+/* Room a reply needs besides its body: token, ETag (1+4), Content-Format
+ * (1+2), Max-Age (1+4), the payload marker, with slack. */
+#define TSR_SERVER_REPLY_OVERHEAD_MAX (TSR_SERVER_TOKEN_MAX + 32)
 /* Buckets of the table of replies in flight, looked up by (session,
  * token) for every request (a retransmitted request of a job in flight is
  * not submitted twice). A power of two; chains stay short up to a few
