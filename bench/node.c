@@ -129,6 +129,17 @@ static void fund_floats(bench *b)
     tsr_store_close(st);
 }
 
+/* BENCH_LOG_LEVEL, one of the node's level names (it goes into JSON). */
+static const char *log_level(void)
+{
+    const char *l = getenv("BENCH_LOG_LEVEL");
+    if (!l)
+        return "info";
+    if (strcmp(l, "debug") && strcmp(l, "info") && strcmp(l, "warn") && strcmp(l, "error"))
+        die("BENCH_LOG_LEVEL: debug, info, warn or error");
+    return l;
+}
+
 static void write_config(bench *b, const char *catalog, int64_t offset_ms)
 {
     char group[48] = "";
@@ -144,7 +155,7 @@ static void write_config(bench *b, const char *catalog, int64_t offset_ms)
             "\"coap_port\":%d,\"coaps_port\":%d,\"clock\":\"offset\",\"clock_offset_ms\":%lld,"
             "\"log_level\":\"%s\",\"max_stake_cents\":100000000,\"deferred_sync\":%s%s}",
             b->dir, b->dir, b->dir, b->dir, catalog, b->dir, b->port, b->port + 1,
-            (long long)offset_ms, getenv("BENCH_LOG_LEVEL") ? getenv("BENCH_LOG_LEVEL") : "info",
+            (long long)offset_ms, log_level(),
             b->inline_sync ? "false" : "true", group);
     fclose(f);
 }
@@ -269,6 +280,14 @@ static void run(bench *b, int clients, size_t window, int seconds, bool con, dou
         lc_free(&cs[i].st);
 }
 
+/* A whole number >= 1 given as an option, or -1 (refused). */
+static int whole(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *s && *end == '\0' && v >= 1 && v <= 1000000 ? (int)v : -1;
+}
+
 int main(int argc, char **argv)
 {
     bench b;
@@ -292,10 +311,11 @@ int main(int argc, char **argv)
         else if (ch == 'C') con = true;
         else if (ch == 'r') rate = atof(optarg);
         else if (ch == 'I') b.inline_sync = true;
-        else if (ch == 'g') b.group_max = atoi(optarg);
+        else if (ch == 'g') b.group_max = whole(optarg);
         else return 2;
     }
-    if (clients < 1 || clients > MAX_CLIENTS || seconds < 1 || window < 1 || rate < 0)
+    if (clients < 1 || clients > MAX_CLIENTS || seconds < 1 || window < 1 || rate < 0 ||
+        b.group_max < 0)
         die("bad arguments");
     snprintf(b.dir, sizeof b.dir, "/tmp/tessera-bench-XXXXXX");
     if (!mkdtemp(b.dir))

@@ -827,8 +827,10 @@ tsr_status tsr_js_sub_open(tsr_js_sub **out, tsr_js *js, const char *subject)
         ns = natsSubscription_SetPendingLimits(s->sub, TSR_JS_SUB_PENDING_MAX,
                                                TSR_JS_SUB_PENDING_MAX * 1024);
     if (ns != NATS_OK) {
-        if (s->sub)
+        if (s->sub) {
+            natsSubscription_Unsubscribe(s->sub); /* as tsr_js_sub_close */
             retire_sub(js, s->sub);
+        }
         free(s);
         return map(ns);
     }
